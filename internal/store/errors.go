@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/quirecms/quire"
+)
+
+// Errors the store returns, recognisable with errors.Is by callers that want
+// to say something more precise than the generic message.
+var (
+	ErrUniqueViolation = errors.New("unique constraint violated")
+	ErrForeignKey      = errors.New("foreign key constraint violated")
+	ErrCheck           = errors.New("check constraint violated")
+)
+
+// mapErr turns driver errors into domain errors by error code (SQLSTATE on
+// PostgreSQL, extended result code on SQLite), never by message text.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var qe *quire.Error
+	switch {
+	case errors.As(err, &qe):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return quire.Wrap(quire.ENOTFOUND, err, "not found")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrUniqueViolation, err), "already exists")
+		case "23503":
+			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrForeignKey, err), "a referenced resource does not exist or is still in use")
+		case "23514", "23502", "22P02", "22001":
+			return quire.Wrap(quire.EINVALID, errors.Join(ErrCheck, err), "a value is out of its allowed range")
+		}
+		return err
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrUniqueViolation, err), "already exists")
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrForeignKey, err), "a referenced resource does not exist or is still in use")
+		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return quire.Wrap(quire.EINVALID, errors.Join(ErrCheck, err), "a value is out of its allowed range")
+		}
+	}
+	return err
+}
