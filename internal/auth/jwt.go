@@ -1,0 +1,211 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ErrInvalidToken is wrapped by every error Issuer.Verify returns.
+var ErrInvalidToken = errors.New("invalid token")
+
+const (
+	minKeyLen256 = 32 // HS256 keys shorter than the hash output weaken it
+	tokenType    = "access"
+	// leeway absorbs clock skew between servers; it is kept small because it
+	// also extends every token's life.
+	leeway = 5 * time.Second
+	// maxTokenLen bounds the work done on hostile input; our tokens are
+	// about 400 bytes.
+	maxTokenLen = 4096
+)
+
+// AccessClaims are the claims of an access token.
+type AccessClaims struct {
+	UserID    string    // "sub"
+	SessionID string    // "sid": refresh session it belongs to; empty for none
+	IssuedAt  time.Time // from "iat_ms" (Unix milliseconds), UTC
+	ExpiresAt time.Time // from "exp", UTC
+	ID        string    // "jti", random
+}
+
+// Issuer signs and verifies HS256 access tokens.
+type Issuer struct {
+	key      []byte
+	issuer   string
+	audience string
+	ttl      time.Duration
+	now      func() time.Time
+	parser   *jwt.Parser
+}
+
+// NewIssuer returns an Issuer. key must be at least 32 bytes; now defaults to
+// time.Now when nil.
+func NewIssuer(key []byte, issuer, audience string, ttl time.Duration, now func() time.Time) (*Issuer, error) {
+	if len(key) < minKeyLen256 {
+		return nil, fmt.Errorf("auth: signing key is %d bytes, need at least %d", len(key), minKeyLen256)
+	}
+	if issuer == "" || audience == "" {
+		return nil, errors.New("auth: issuer and audience must not be empty")
+	}
+	if ttl <= 0 {
+		return nil, errors.New("auth: token TTL must be positive")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	i := &Issuer{
+		key:      append([]byte(nil), key...), // callers may reuse their slice
+		issuer:   issuer,
+		audience: audience,
+		ttl:      ttl,
+		now:      now,
+	}
+	i.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
+		jwt.WithStrictDecoding(),
+	)
+	return i, nil
+}
+
+// TTL is the lifetime of the tokens i issues.
+func (i *Issuer) TTL() time.Duration { return i.ttl }
+
+// Issue returns a signed access token for userID, tied to the refresh session
+// sessionID (may be empty), and the claims it carries.
+func (i *Issuer) Issue(userID, sessionID string) (string, AccessClaims, error) {
+	if userID == "" {
+		return "", AccessClaims{}, errors.New("auth: empty user ID")
+	}
+	now := i.now()
+	var jti [16]byte
+	if _, err := rand.Read(jti[:]); err != nil {
+		return "", AccessClaims{}, fmt.Errorf("auth: reading token ID: %w", err)
+	}
+	c := tokenClaims{
+		Issuer:     i.issuer,
+		Audience:   i.audience,
+		Subject:    userID,
+		IssuedAt:   jwt.NewNumericDate(now),
+		ExpiresAt:  jwt.NewNumericDate(now.Add(i.ttl)),
+		ID:         base64.RawURLEncoding.EncodeToString(jti[:]),
+		Type:       tokenType,
+		SessionID:  sessionID,
+		IssuedAtMs: now.UnixMilli(),
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
+	if err != nil {
+		return "", AccessClaims{}, fmt.Errorf("auth: signing token: %w", err)
+	}
+	return signed, c.access(), nil
+}
+
+// Verify checks token's signature, issuer, audience, times and type and
+// returns its claims. Every error wraps ErrInvalidToken and never quotes the
+// token.
+func (i *Issuer) Verify(token string) (AccessClaims, error) {
+	if len(token) > maxTokenLen {
+		return AccessClaims{}, invalid("too long")
+	}
+	var c tokenClaims
+	_, err := i.parser.ParseWithClaims(token, &c, i.keyFunc)
+	if err != nil {
+		return AccessClaims{}, invalid(reason(err))
+	}
+	switch {
+	case c.Subject == "":
+		return AccessClaims{}, invalid("missing subject")
+	case c.Type != tokenType:
+		return AccessClaims{}, invalid("not an access token")
+	case c.IssuedAt == nil:
+		return AccessClaims{}, invalid("missing iat")
+	case c.IssuedAtMs <= 0:
+		return AccessClaims{}, invalid("missing iat_ms")
+	case c.IssuedAtMs/1000 != c.IssuedAt.Unix():
+		// iat was checked by the parser; iat_ms is what revocation reads,
+		// so it must describe the same instant.
+		return AccessClaims{}, invalid("iat_ms disagrees with iat")
+	}
+	return c.access(), nil
+}
+
+// keyFunc returns the key only for HMAC tokens. WithValidMethods already
+// pins HS256; this second check keeps the key from ever reaching another
+// algorithm's verifier should the options change.
+func (i *Issuer) keyFunc(t *jwt.Token) (any, error) {
+	if t.Method != jwt.SigningMethodHS256 {
+		return nil, errors.New("unexpected signing method")
+	}
+	return i.key, nil
+}
+
+func invalid(why string) error { return fmt.Errorf("%w: %s", ErrInvalidToken, why) }
+
+// reason maps a jwt error to a fixed phrase, so error text never carries
+// anything derived from the token.
+func reason(err error) string {
+	for _, r := range []struct {
+		err error
+		why string
+	}{
+		{jwt.ErrTokenExpired, "expired"},
+		{jwt.ErrTokenUsedBeforeIssued, "issued in the future"},
+		{jwt.ErrTokenInvalidIssuer, "wrong issuer"},
+		{jwt.ErrTokenInvalidAudience, "wrong audience"},
+		{jwt.ErrTokenRequiredClaimMissing, "missing required claim"},
+		{jwt.ErrTokenSignatureInvalid, "bad signature or algorithm"},
+		{jwt.ErrTokenMalformed, "malformed"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.why
+		}
+	}
+	return "rejected"
+}
+
+// tokenClaims is the wire form. It implements jwt.Claims itself rather than
+// embedding jwt.RegisteredClaims so "aud" is a plain string without touching
+// the package-global jwt.MarshalSingleStringAsArray.
+type tokenClaims struct {
+	Issuer     string           `json:"iss"`
+	Audience   string           `json:"aud"`
+	Subject    string           `json:"sub"`
+	IssuedAt   *jwt.NumericDate `json:"iat"`
+	ExpiresAt  *jwt.NumericDate `json:"exp"`
+	ID         string           `json:"jti"`
+	Type       string           `json:"typ"`
+	SessionID  string           `json:"sid,omitempty"`
+	IssuedAtMs int64            `json:"iat_ms"`
+}
+
+func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c tokenClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c tokenClaims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings{c.Audience}, nil
+}
+
+func (c tokenClaims) access() AccessClaims {
+	a := AccessClaims{
+		UserID:    c.Subject,
+		SessionID: c.SessionID,
+		IssuedAt:  time.UnixMilli(c.IssuedAtMs).UTC(),
+		ID:        c.ID,
+	}
+	if c.ExpiresAt != nil {
+		a.ExpiresAt = c.ExpiresAt.UTC()
+	}
+	return a
+}
