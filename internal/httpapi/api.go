@@ -1,0 +1,142 @@
+// Package httpapi is Quire's HTTP transport: the route table, middleware,
+// JSON and problem encoding, and the OpenAPI document generated from the
+// same table. Handlers decode, call a service, and encode; rules live in
+// the services.
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/service"
+)
+
+// Public marks a route that needs no credentials.
+const Public quire.Role = ""
+
+// Route is one entry of the route table. The permission tests and the
+// OpenAPI document are generated from this table, so a route cannot be
+// added without both.
+type Route struct {
+	Method    string
+	Path      string
+	MinRole   quire.Role // Public, or the least role allowed
+	Summary   string
+	Tag       string
+	Request   string         // component schema of the JSON body, if any
+	Responses map[int]string // status → component schema ("" for no body)
+	handler   http.HandlerFunc
+}
+
+// Deps is what the API needs from the rest of the program.
+type Deps struct {
+	Auth     *service.Auth
+	Users    *service.Users
+	Tokens   *service.Tokens
+	Audit    *service.Audit
+	Ready    func(r *http.Request) error
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	Trusted  []netip.Prefix
+	Origins  []string
+	MaxBody  int64
+}
+
+// API is the HTTP handler of Quire.
+type API struct {
+	Deps
+	auth    *service.Auth
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	metrics *metrics
+	trusted []netip.Prefix
+	origins []string
+	maxBody int64
+	handler http.Handler
+	doc     []byte // the OpenAPI document, encoded once
+}
+
+// New builds the handler with every route registered.
+func New(d Deps) *API {
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &API{Deps: d, auth: d.Auth, log: d.Log, mux: http.NewServeMux(), metrics: newMetrics(d.Registry),
+		trusted: d.Trusted, origins: d.Origins, maxBody: d.MaxBody}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.routes = a.table()
+	for _, rt := range a.routes {
+		h := rt.handler
+		if rt.MinRole != Public {
+			h = a.authenticate(rt.MinRole, h)
+		}
+		a.mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	a.doc, _ = json.Marshal(a.Document())
+	a.handler = a.outer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := a.mux.Handler(r)
+		if pattern == "" {
+			h.ServeHTTP(&problemWriter{ResponseWriter: w, r: r}, r)
+			return
+		}
+		a.mux.ServeHTTP(w, r)
+	}))
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Routes returns the route table.
+func (a *API) Routes() []Route { return a.routes }
+
+const v1 = "/api/v1"
+
+func (a *API) table() []Route {
+	user := map[int]string{200: "User"}
+	return []Route{
+		{Method: "GET", Path: "/healthz", Summary: "The process is up", Tag: "operations", Responses: map[int]string{200: "Health"}, handler: a.healthz},
+		{Method: "GET", Path: "/readyz", Summary: "The database answers", Tag: "operations", Responses: map[int]string{200: "Health", 503: "Problem"}, handler: a.readyz},
+		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text format)", Tag: "operations", Responses: map[int]string{200: ""},
+			handler: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: v1 + "/openapi.json", Summary: "This OpenAPI document", Tag: "operations", Responses: map[int]string{200: ""}, handler: a.openapi},
+
+		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.login},
+		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
+		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
+		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
+		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Summary: "The calling user", Tag: "auth", Responses: user, handler: a.me},
+		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Summary: "Change the caller's display name", Tag: "auth", Request: "SelfUpdate", Responses: user, handler: a.updateMe},
+		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
+
+		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
+		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
+		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
+		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
+		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
+
+		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
+		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},
+		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
+
+		{Method: "GET", Path: v1 + "/audit-log/verify", MinRole: quire.RoleAdmin, Summary: "Verify the audit hash chain", Tag: "audit", Responses: map[int]string{200: "AuditVerification"}, handler: a.verifyAudit},
+	}
+}
+
+func ipString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/quirecms/quire"
+)
+
+func asError(err error, target **quire.Error) bool { return errors.As(err, target) }
+
+// decode reads a JSON object body into dst strictly: the body size is
+// capped by the middleware, unknown fields are refused (so that, say, a
+// role cannot ride along on a self-update), duplicate keys are refused (two
+// parsers could disagree on which one wins), and so is trailing data.
+func decode(r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return quire.Errorf(quire.EBADREQUEST, "Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return quire.Errorf(quire.ETOOLARGE, "the request body is larger than %d bytes", tooBig.Limit)
+		}
+		return quire.Errorf(quire.EBADREQUEST, "could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return quire.Errorf(quire.EBADREQUEST, "a JSON request body is required")
+	}
+	if err := checkDuplicateKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return quire.Errorf(quire.EBADREQUEST, "the body must hold exactly one JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return quire.Errorf(quire.EBADREQUEST, "malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return quire.Errorf(quire.EBADREQUEST, "the body must be a JSON object")
+		}
+		return &quire.Error{Code: quire.EINVALID, Message: field + " must be a " + jsonType(typ.Type.String()),
+			Fields: []quire.FieldError{{Field: field, Message: "must be a " + jsonType(typ.Type.String())}}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &quire.Error{Code: quire.EINVALID, Message: "unknown field " + name,
+			Fields: []quire.FieldError{{Field: name, Message: "is not a field of this request"}}}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return quire.Errorf(quire.EBADREQUEST, "malformed JSON: unexpected end of input")
+	}
+	return quire.Wrap(quire.EBADREQUEST, err, "malformed JSON")
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.Contains(goType, "string"), strings.HasSuffix(goType, "Role"), strings.Contains(goType, "Time"):
+		return "string"
+	case strings.Contains(goType, "bool"):
+		return "boolean"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	}
+	return "value of the right type"
+}
+
+// checkDuplicateKeys walks the JSON tokens and refuses an object that names
+// a key twice. Invalid JSON is left for the decoder to report.
+func checkDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		keys     map[string]bool
+		isObject bool
+		wantKey  bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.isObject && top.wantKey {
+			if key, ok := tok.(string); ok {
+				if top.keys[key] {
+					return &quire.Error{Code: quire.EBADREQUEST, Message: fmt.Sprintf("duplicate key %q", key),
+						Fields: []quire.FieldError{{Field: key, Message: "appears more than once"}}}
+				}
+				top.keys[key] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		if top != nil && top.isObject && !top.wantKey {
+			top.wantKey = true // this token is the value (or starts it)
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, isObject: true, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// writeJSON encodes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

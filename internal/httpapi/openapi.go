@@ -1,0 +1,179 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+type obj = map[string]any
+
+func str(extra ...any) obj {
+	o := obj{"type": "string"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		o[extra[i].(string)] = extra[i+1]
+	}
+	return o
+}
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func object(required []string, props obj) obj {
+	return obj{"type": "object", "additionalProperties": false, "required": required, "properties": props}
+}
+
+var (
+	dateTime = str("format", "date-time")
+	roleEnum = str("enum", []string{"admin", "editor", "author", "viewer"})
+)
+
+// schemas are the component schemas of the OpenAPI document. Tests validate
+// real responses against them, so they must say what the server sends.
+var schemas = obj{
+	"Problem": obj{"type": "object", "required": []string{"type", "title", "status", "detail", "request_id"}, "properties": obj{
+		"type": str(), "title": str(), "status": obj{"type": "integer"}, "detail": str(), "request_id": str(),
+		"errors": obj{"type": "array", "items": object([]string{"field", "message"}, obj{"field": str(), "message": str()})},
+	}},
+	"Health": object([]string{"status"}, obj{"status": str()}),
+	"User": object([]string{"id", "email", "display_name", "role", "active", "created_at", "updated_at", "version"}, obj{
+		"id": str(), "email": str("format", "email"), "display_name": str(), "role": roleEnum, "active": obj{"type": "boolean"},
+		"created_at": dateTime, "updated_at": dateTime, "version": obj{"type": "integer"},
+	}),
+	"UserList": listOf("User"),
+	"NewUser": object([]string{"email", "password", "role"}, obj{
+		"email": str("format", "email", "maxLength", 254), "password": str("minLength", 10, "maxLength", 1024),
+		"role": roleEnum, "display_name": str("maxLength", 200),
+	}),
+	"UserPatch": object(nil, obj{
+		"email": str("format", "email"), "display_name": str("maxLength", 200), "role": roleEnum,
+		"active": obj{"type": "boolean"}, "password": str("minLength", 10, "maxLength", 1024),
+	}),
+	"SelfUpdate":     object([]string{"display_name"}, obj{"display_name": str("maxLength", 200)}),
+	"LoginRequest":   object([]string{"email", "password"}, obj{"email": str(), "password": str()}),
+	"RefreshRequest": object([]string{"refresh_token"}, obj{"refresh_token": str()}),
+	"PasswordChange": object([]string{"current_password", "new_password"}, obj{
+		"current_password": str(), "new_password": str("minLength", 10, "maxLength", 1024),
+	}),
+	"TokenPair": object([]string{"access_token", "refresh_token", "token_type", "expires_in", "user"}, obj{
+		"access_token": str(), "refresh_token": str(), "token_type": str("enum", []string{"Bearer"}),
+		"expires_in": obj{"type": "integer"}, "user": ref("User"),
+	}),
+	"APIToken":        object(tokenRequired, tokenProps(false)),
+	"APITokenCreated": object(append([]string{"token"}, tokenRequired...), tokenProps(true)),
+	"APITokenList":    listOf("APIToken"),
+	"NewAPIToken": object([]string{"name", "role"}, obj{
+		"name": str("minLength", 1, "maxLength", 100), "role": roleEnum, "expires_at": str("format", "date-time"),
+	}),
+	"AuditVerification": object([]string{"ok", "entries", "first_bad_id"}, obj{
+		"ok": obj{"type": "boolean"}, "entries": obj{"type": "integer"}, "first_bad_id": str(), "reason": str(),
+	}),
+}
+
+var tokenRequired = []string{"id", "name", "prefix", "role", "created_by", "created_at", "expires_at", "last_used_at"}
+
+func tokenProps(withSecret bool) obj {
+	nullableTime := obj{"type": []string{"string", "null"}, "format": "date-time"}
+	p := obj{"id": str(), "name": str(), "prefix": str(), "role": roleEnum, "created_by": str(),
+		"created_at": dateTime, "expires_at": nullableTime, "last_used_at": nullableTime}
+	if withSecret {
+		p["token"] = str("description", "The secret. Shown once; store it now.")
+	}
+	return p
+}
+
+func listOf(item string) obj {
+	return object([]string{"data", "next_cursor"}, obj{
+		"data":        obj{"type": "array", "items": ref(item)},
+		"next_cursor": obj{"type": []string{"string", "null"}},
+	})
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// Document builds the OpenAPI 3.1 description from the route table.
+func (a *API) Document() obj {
+	paths := obj{}
+	for _, rt := range a.routes {
+		item, _ := paths[rt.Path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[rt.Path] = item
+		}
+		op := obj{"summary": rt.Summary, "tags": []string{rt.Tag}, "operationId": operationID(rt)}
+		var params []obj
+		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+		}
+		if strings.HasSuffix(rt.Path, "s") && rt.Method == "GET" && strings.Contains(rt.Responses[200], "List") {
+			params = append(params,
+				obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+				obj{"name": "cursor", "in": "query", "schema": str()})
+		}
+		if rt.Method == "PATCH" || rt.Method == "PUT" || rt.Method == "DELETE" {
+			params = append(params, obj{"name": "If-Match", "in": "header", "schema": str(), "description": "ETag of the version being changed; 412 when stale"})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Request != "" {
+			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(rt.Request)}}}
+		}
+		responses := obj{}
+		for status, schema := range rt.Responses {
+			resp := obj{"description": httpStatusText(status)}
+			if schema != "" {
+				ct := "application/json"
+				if schema == "Problem" {
+					ct = "application/problem+json"
+				}
+				resp["content"] = obj{ct: obj{"schema": ref(schema)}}
+			}
+			responses[strconv.Itoa(status)] = resp
+		}
+		responses["default"] = obj{"description": "Error", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
+		if rt.MinRole != Public {
+			op["security"] = []obj{{"bearer": []string{}}}
+			op["description"] = "Requires role " + string(rt.MinRole) + " or higher."
+			responses["401"] = obj{"description": "Unauthorized", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
+			responses["403"] = obj{"description": "Forbidden", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
+		} else {
+			op["security"] = []obj{}
+		}
+		op["responses"] = responses
+		item[strings.ToLower(rt.Method)] = op
+	}
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{"title": "Quire", "version": "1", "description": "Headless CMS API. Errors are RFC 9457 problem documents."},
+		"paths":   paths,
+		"components": obj{
+			"schemas":         schemas,
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API token (qpat_…)"}},
+		},
+	}
+}
+
+func operationID(rt Route) string {
+	parts := []string{strings.ToLower(rt.Method)}
+	for _, p := range strings.Split(rt.Path, "/") {
+		if p == "" || p == "api" || p == "v1" {
+			continue
+		}
+		parts = append(parts, strings.NewReplacer("{", "by_", "}", "", "-", "_", ".", "_").Replace(p))
+	}
+	return strings.Join(parts, "_")
+}
+
+func httpStatusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
+	}
+	return "Response"
+}
+
+func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(a.doc)
+}

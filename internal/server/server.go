@@ -1,0 +1,220 @@
+// Package server assembles Quire: it opens the store, runs migrations,
+// loads or creates the signing key, bootstraps the first admin, wires the
+// services into the HTTP API, and runs the HTTP server with graceful
+// shutdown. Tests start it on :0 in a temp directory.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
+	"github.com/quirecms/quire/internal/clientip"
+	"github.com/quirecms/quire/internal/config"
+	"github.com/quirecms/quire/internal/httpapi"
+	"github.com/quirecms/quire/internal/service"
+	"github.com/quirecms/quire/internal/store"
+)
+
+// Server is a running Quire instance.
+type Server struct {
+	cfg   config.Config
+	log   *slog.Logger
+	DB    *store.DB
+	Users *service.Users
+	Auth  *service.Auth
+	Audit *service.Audit
+	API   *httpapi.API
+	http  *http.Server
+}
+
+// Options are knobs that only tests and tools turn.
+type Options struct {
+	// Argon2 overrides the password hashing cost; zero means auth.DefaultArgon2.
+	Argon2 auth.Argon2Params
+}
+
+// New opens the database, migrates it and builds the services and API.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
+	db, err := store.Open(ctx, cfg.DSN())
+	if err != nil {
+		return nil, err
+	}
+	s, err := build(ctx, cfg, log, opts, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options, db *store.DB) (*Server, error) {
+	if err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	key, err := signingKey(ctx, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := auth.NewIssuer(key, "quire", "quire-api", cfg.AccessTokenTTL, nil)
+	if err != nil {
+		return nil, err
+	}
+	params := opts.Argon2
+	if params == (auth.Argon2Params{}) {
+		params = auth.DefaultArgon2
+	}
+	hasher := auth.NewHasher(params)
+	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("QUIRE_TRUSTED_PROXIES: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, DB: db,
+		Users: service.NewUsers(db, hasher),
+		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
+		Audit: service.NewAudit(db),
+	}
+	s.API = httpapi.New(httpapi.Deps{
+		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit,
+		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
+		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
+		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
+	})
+	if err := s.bootstrapAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// bootstrapAdmin creates the configured admin on an empty database, once;
+// without one configured it says in one line how to create the first admin.
+func (s *Server) bootstrapAdmin(ctx context.Context) error {
+	n, err := s.DB.Reader().CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if s.cfg.AdminEmail == "" {
+		s.log.Warn("no users yet: create the first admin with `quire user create --email you@example.com --role admin` (password read from stdin)")
+		return nil
+	}
+	u, err := s.Users.CreateSystem(ctx, service.NewUser{Email: s.cfg.AdminEmail, Password: s.cfg.AdminPassword, Role: quire.RoleAdmin})
+	if quire.ErrorCode(err) == quire.ECONFLICT {
+		return nil // another node bootstrapped it first
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap admin from QUIRE_ADMIN_EMAIL: %w", err)
+	}
+	s.log.Info("created the first admin", "email", u.Email, "user_id", u.ID)
+	return nil
+}
+
+// signingKey is QUIRE_JWT_SECRET, else a key generated once and kept in
+// the database (PostgreSQL, shared by every node) or in the data directory
+// with mode 0600 (SQLite).
+func signingKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	generate := func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return base64.RawURLEncoding.EncodeToString(b), nil
+	}
+	var secret string
+	if db.Dialect() == store.Postgres {
+		var err error
+		if secret, err = db.InstanceSecret(ctx, "jwt_signing_key", generate); err != nil {
+			return nil, err
+		}
+	} else {
+		path := filepath.Join(cfg.DataDir, "jwt.key")
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			secret = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist):
+			if secret, err = generate(); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return nil, err
+			}
+			// O_EXCL: if two processes race, one fails instead of both writing.
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("store signing key: %w", err)
+			}
+			_, werr := f.WriteString(secret + "\n")
+			if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+				return nil, fmt.Errorf("store signing key: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("read signing key: %w", err)
+		}
+	}
+	key, err := base64.RawURLEncoding.DecodeString(secret)
+	if err != nil || len(key) < 32 {
+		return nil, errors.New("the stored signing key is damaged; remove it (every session will end) or set QUIRE_JWT_SECRET")
+	}
+	return key, nil
+}
+
+// Serve accepts connections on ln until ctx is done, then shuts down
+// gracefully: the HTTP server first, the database last.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.http = &http.Server{
+		Handler:           s.API,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	s.log.Info("quire is listening", "addr", ln.Addr().String(), "config", s.cfg)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if errors.Is(<-errc, http.ErrServerClosed) || err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close releases the database.
+func (s *Server) Close() error { return s.DB.Close() }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

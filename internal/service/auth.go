@@ -1,0 +1,366 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
+	"github.com/quirecms/quire/internal/store"
+)
+
+// Secret prefixes make leaked credentials recognisable (and scannable).
+const (
+	RefreshPrefix  = "qrt_"
+	APITokenPrefix = "qpat_"
+)
+
+// Auth logs users in and out and turns bearer credentials into principals.
+type Auth struct {
+	db         *store.DB
+	hasher     *auth.Hasher
+	issuer     *auth.Issuer
+	refreshTTL time.Duration
+	byAccount  *auth.Throttle
+	byAddr     *auth.Throttle
+	log        *slog.Logger
+}
+
+// AuthConfig gathers what the Auth service needs.
+type AuthConfig struct {
+	Hasher          *auth.Hasher
+	Issuer          *auth.Issuer
+	RefreshTTL      time.Duration
+	AccountFailures int
+	AddrFailures    int
+	Window          time.Duration
+	Log             *slog.Logger
+}
+
+// NewAuth returns the auth service.
+func NewAuth(db *store.DB, c AuthConfig) *Auth {
+	return &Auth{
+		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log,
+		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
+		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
+	}
+}
+
+// TokenPair is what a login, refresh or password change returns.
+type TokenPair struct {
+	AccessToken  string      `json:"access_token"`
+	RefreshToken string      `json:"refresh_token"`
+	TokenType    string      `json:"token_type"`
+	ExpiresIn    int         `json:"expires_in"`
+	User         *quire.User `json:"user"`
+}
+
+var errBadCredentials = quire.Errorf(quire.EUNAUTHORIZED, "invalid email or password")
+var errBadToken = quire.Errorf(quire.EUNAUTHORIZED, "the token is invalid or expired")
+
+func tooMany(wait time.Duration) error {
+	e := quire.Errorf(quire.ETOOMANY, "too many failed logins; try again later")
+	e.RetryAfter = int(math.Ceil(wait.Seconds()))
+	return e
+}
+
+// Login checks email and password. An unknown email and a wrong password
+// get the same answer after the same amount of hashing work.
+func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
+	email = quire.NormalizeEmail(email)
+	ip := MetaFrom(ctx).IP
+	if len(email) > quire.MaxEmailLen || len(password) > 4*quire.MaxPasswordLen {
+		return nil, errBadCredentials
+	}
+	if ok, wait := a.byAccount.Allow(email); !ok {
+		return nil, tooMany(wait)
+	}
+	if ok, wait := a.byAddr.Allow(ip); !ok {
+		return nil, tooMany(wait)
+	}
+	u, hash, err := a.db.Reader().UserByEmail(ctx, email)
+	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
+		return nil, err
+	}
+	ok := false
+	if u == nil {
+		a.hasher.VerifyDummy(password)
+	} else if ok, err = a.hasher.Verify(hash, password); err != nil {
+		a.log.Error("stored password hash is malformed", "user_id", u.ID, "err", err)
+		ok = false
+	}
+	if !ok || !u.Active {
+		a.byAccount.Fail(email)
+		a.byAddr.Fail(ip)
+		userID := ""
+		if u != nil {
+			userID = u.ID
+		}
+		err := a.db.InTx(ctx, func(tx *store.Tx) error {
+			return audit(ctx, tx, userID, quire.ActionLoginFailed, "user", userID, map[string]any{"email": email})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
+	}
+	a.byAccount.Reset(email)
+	var pair *TokenPair
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		s := &store.Session{UserID: u.ID, ExpiresAt: tx.Now().Add(a.refreshTTL), IP: ip, UserAgent: truncate(MetaFrom(ctx).UserAgent, 256)}
+		if err := tx.CreateSession(ctx, s); err != nil {
+			return err
+		}
+		var err error
+		if pair, err = a.issue(ctx, tx, u, s.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, u.ID, quire.ActionLogin, "user", u.ID, map[string]any{"session_id": s.ID})
+	})
+	return pair, err
+}
+
+// issue makes a new access token and a new refresh token in session sid.
+func (a *Auth) issue(ctx context.Context, tx *store.Tx, u *quire.User, sid string) (*TokenPair, error) {
+	refresh, hash, err := auth.NewSecret(RefreshPrefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.AddRefreshToken(ctx, sid, hash, tx.Now().Add(a.refreshTTL)); err != nil {
+		return nil, err
+	}
+	access, _, err := a.issuer.Issue(u.ID, sid)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenPair{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(a.issuer.TTL().Seconds()), User: u}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. Each refresh token works
+// once; presenting one that was already used means it was stolen (or the
+// client is broken), so the whole session is revoked.
+func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*TokenPair, error) {
+	if !strings.HasPrefix(refreshToken, RefreshPrefix) || len(refreshToken) > 128 {
+		return nil, errBadToken
+	}
+	var pair *TokenPair
+	reused := false
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		t, err := tx.RefreshTokenByHash(ctx, auth.HashSecret(refreshToken))
+		if err != nil {
+			return err
+		}
+		s, err := tx.Session(ctx, t.SessionID)
+		if err != nil {
+			return err
+		}
+		if s.RevokedAt != nil || !tx.Now().Before(s.ExpiresAt) || !tx.Now().Before(t.ExpiresAt) {
+			return errBadToken
+		}
+		fresh, err := tx.UseRefreshToken(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			reused = true
+			if err := tx.RevokeSession(ctx, s.ID); err != nil {
+				return err
+			}
+			return audit(ctx, tx, s.UserID, quire.ActionRefreshReuse, "session", s.ID, map[string]any{"revoked": true})
+		}
+		u, err := tx.User(ctx, s.UserID)
+		if err != nil {
+			return err
+		}
+		if !u.Active || t.CreatedAt.Before(u.LastTokenIssue) {
+			return errBadToken
+		}
+		pair, err = a.issue(ctx, tx, u, s.ID)
+		return err
+	})
+	if reused {
+		a.log.Warn("refresh token reused; session revoked", "request_id", MetaFrom(ctx).RequestID)
+		return nil, errBadToken
+	}
+	if err != nil {
+		if code := quire.ErrorCode(err); code == quire.ENOTFOUND || code == quire.EUNAUTHORIZED {
+			return nil, errBadToken
+		}
+		return nil, err
+	}
+	return pair, nil
+}
+
+// Logout ends the session of a refresh token. Unknown tokens are ignored,
+// so the answer says nothing about whether a token existed.
+func (a *Auth) Logout(ctx context.Context, refreshToken string) error {
+	if !strings.HasPrefix(refreshToken, RefreshPrefix) || len(refreshToken) > 128 {
+		return nil
+	}
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		t, err := tx.RefreshTokenByHash(ctx, auth.HashSecret(refreshToken))
+		if err != nil {
+			return err
+		}
+		s, err := tx.Session(ctx, t.SessionID)
+		if err != nil || s.RevokedAt != nil {
+			return err
+		}
+		if err := tx.RevokeSession(ctx, s.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.UserID, quire.ActionLogout, "session", s.ID, map[string]any{})
+	})
+	if code := quire.ErrorCode(err); err != nil && (code == quire.ENOTFOUND || code == quire.EUNAUTHORIZED) {
+		return nil
+	}
+	return err
+}
+
+// LogoutAll invalidates every token of the caller: access tokens through
+// last_token_issue, refresh tokens by revoking every session.
+func (a *Auth) LogoutAll(ctx context.Context, p *quire.Principal) error {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return err
+	}
+	return a.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeUserTokens(ctx, p.UserID); err != nil {
+			return err
+		}
+		if err := tx.RevokeUserSessions(ctx, p.UserID, ""); err != nil {
+			return err
+		}
+		return audit(ctx, tx, p.UserID, quire.ActionLogoutAll, "user", p.UserID, map[string]any{})
+	})
+}
+
+// ChangePassword sets a new password for the caller, ends every other
+// session and every earlier token, and returns a fresh pair for this session.
+func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, next string) (*TokenPair, error) {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	if p.SessionID == "" {
+		return nil, quire.Errorf(quire.EFORBIDDEN, "passwords are changed with a login session, not an API token")
+	}
+	var v quire.Validator
+	quire.ValidatePassword(&v, "new_password", next)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if ok, wait := a.byAccount.Allow("pw:" + p.UserID); !ok {
+		return nil, tooMany(wait)
+	}
+	hash, err := a.db.Reader().PasswordHash(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := a.hasher.Verify(hash, current); !ok || len(current) > 4*quire.MaxPasswordLen {
+		a.byAccount.Fail("pw:" + p.UserID)
+		return nil, quire.Invalid(quire.FieldError{Field: "current_password", Message: "is not correct"})
+	}
+	newHash, err := a.hasher.Hash(next)
+	if err != nil {
+		return nil, err
+	}
+	var pair *TokenPair
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetPassword(ctx, p.UserID, newHash); err != nil {
+			return err
+		}
+		if err := tx.RevokeUserSessions(ctx, p.UserID, p.SessionID); err != nil {
+			return err
+		}
+		u, err := tx.User(ctx, p.UserID)
+		if err != nil {
+			return err
+		}
+		if pair, err = a.issue(ctx, tx, u, p.SessionID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, p.UserID, quire.ActionPasswordChange, "user", p.UserID, map[string]any{"other_sessions_revoked": true})
+	})
+	return pair, err
+}
+
+// Authenticate turns a bearer credential into a principal. It checks, on
+// every request, that the user is still active and that the token was
+// issued after their last_token_issue, so a role change, deactivation,
+// password change or logout-all takes effect at once.
+func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principal, error) {
+	if strings.HasPrefix(bearer, APITokenPrefix) {
+		return a.authenticateAPIToken(ctx, bearer)
+	}
+	claims, err := a.issuer.Verify(bearer)
+	if err != nil {
+		return nil, errBadToken
+	}
+	r := a.db.Reader()
+	u, err := r.User(ctx, claims.UserID)
+	if err != nil {
+		return nil, notFoundIsUnauthorized(err)
+	}
+	if !u.Active || claims.IssuedAt.Before(u.LastTokenIssue.Truncate(time.Millisecond)) {
+		return nil, errBadToken
+	}
+	if claims.SessionID != "" {
+		s, err := r.Session(ctx, claims.SessionID)
+		if err != nil {
+			return nil, notFoundIsUnauthorized(err)
+		}
+		if s.RevokedAt != nil || s.UserID != u.ID {
+			return nil, errBadToken
+		}
+	}
+	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: claims.SessionID}, nil
+}
+
+func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.Principal, error) {
+	if len(bearer) > 128 {
+		return nil, errBadToken
+	}
+	r := a.db.Reader()
+	t, err := r.APITokenByHash(ctx, auth.HashSecret(bearer))
+	if err != nil {
+		return nil, notFoundIsUnauthorized(err)
+	}
+	if t.ExpiresAt != nil && !time.Now().Before(*t.ExpiresAt) {
+		return nil, errBadToken
+	}
+	owner, err := r.User(ctx, t.CreatedBy)
+	if err != nil {
+		return nil, notFoundIsUnauthorized(err)
+	}
+	if !owner.Active {
+		return nil, errBadToken
+	}
+	// A token never does more than the admin who made it can do now.
+	role := t.Role
+	if !(&quire.Principal{Role: owner.Role}).Can(role) {
+		role = owner.Role
+	}
+	if t.LastUsedAt == nil || time.Since(*t.LastUsedAt) > time.Minute {
+		if err := a.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID) }); err != nil {
+			a.log.Warn("could not record API token use", "token_id", t.ID, "err", err)
+		}
+	}
+	return &quire.Principal{UserID: owner.ID, Role: role, TokenID: t.ID}, nil
+}
+
+func notFoundIsUnauthorized(err error) error {
+	if quire.ErrorCode(err) == quire.ENOTFOUND || errors.Is(err, auth.ErrInvalidToken) {
+		return errBadToken
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,123 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
+	"github.com/quirecms/quire/internal/store"
+)
+
+// Tokens manages API tokens (admin only).
+type Tokens struct{ db *store.DB }
+
+// NewTokens returns the API token service.
+func NewTokens(db *store.DB) *Tokens { return &Tokens{db: db} }
+
+// NewToken is the input of Create.
+type NewToken struct {
+	Name      string     `json:"name"`
+	Role      quire.Role `json:"role"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// Create makes a token and returns it with its secret, which is never
+// stored or shown again.
+func (s *Tokens) Create(ctx context.Context, p *quire.Principal, in NewToken) (*quire.APIToken, string, error) {
+	if err := require(p, quire.RoleAdmin); err != nil {
+		return nil, "", err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	var v quire.Validator
+	v.Check(in.Name != "" && utf8.RuneCountInString(in.Name) <= quire.MaxTokenNameLen && !strings.ContainsAny(in.Name, "\x00\r\n"),
+		"name", "is required, at most 100 characters, on one line")
+	quire.ValidateRole(&v, "role", in.Role)
+	if in.ExpiresAt != nil {
+		v.Check(in.ExpiresAt.After(time.Now()), "expires_at", "must be in the future")
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	secret, hash, err := auth.NewSecret(APITokenPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	t := &quire.APIToken{Name: in.Name, Role: in.Role, CreatedBy: p.UserID, ExpiresAt: in.ExpiresAt,
+		Prefix: secret[:len(APITokenPrefix)+6]}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateAPIToken(ctx, t, hash); err != nil {
+			return err
+		}
+		return audit(ctx, tx, p.UserID, quire.ActionTokenCreate, "api_token", t.ID, quire.Changes(nil, tokenFields(t)))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+func tokenFields(t *quire.APIToken) map[string]any {
+	var exp any
+	if t.ExpiresAt != nil {
+		exp = t.ExpiresAt.UTC().Format(time.RFC3339Nano)
+	}
+	return map[string]any{"name": t.Name, "role": string(t.Role), "prefix": t.Prefix, "expires_at": exp, "created_by": t.CreatedBy}
+}
+
+// List returns up to limit tokens after the cursor id, and the next cursor.
+func (s *Tokens) List(ctx context.Context, p *quire.Principal, after string, limit int) ([]*quire.APIToken, string, error) {
+	if err := require(p, quire.RoleAdmin); err != nil {
+		return nil, "", err
+	}
+	tokens, err := s.db.Reader().APITokens(ctx, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(tokens) > limit {
+		tokens, next = tokens[:limit], tokens[limit-1].ID
+	}
+	return tokens, next, nil
+}
+
+// Revoke deletes a token; it stops working on its next use.
+func (s *Tokens) Revoke(ctx context.Context, p *quire.Principal, id string) error {
+	if err := require(p, quire.RoleAdmin); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		t, err := tx.APIToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteAPIToken(ctx, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, p.UserID, quire.ActionTokenRevoke, "api_token", id, quire.Changes(tokenFields(t), nil))
+	})
+}
+
+// Audit reads and verifies the audit log (admin only).
+type Audit struct{ db *store.DB }
+
+// NewAudit returns the audit service.
+func NewAudit(db *store.DB) *Audit { return &Audit{db: db} }
+
+// Verify walks the whole chain.
+func (s *Audit) Verify(ctx context.Context, p *quire.Principal) (quire.AuditVerification, error) {
+	if err := require(p, quire.RoleAdmin); err != nil {
+		return quire.AuditVerification{}, err
+	}
+	return s.db.Reader().VerifyAudit(ctx)
+}
+
+// List returns audit entries newest first.
+func (s *Audit) List(ctx context.Context, p *quire.Principal, f store.AuditFilter) ([]*quire.AuditEntry, error) {
+	if err := require(p, quire.RoleAdmin); err != nil {
+		return nil, err
+	}
+	return s.db.Reader().AuditEntries(ctx, f)
+}
