@@ -32,6 +32,9 @@ type Route struct {
 	Tag       string
 	Request   string         // component schema of the JSON body, if any
 	Responses map[int]string // status → component schema ("" for no body)
+	// SessionOnly routes refuse API tokens: they act on the caller's own
+	// login (password, logout-all, profile), which a token does not have.
+	SessionOnly bool
 	handler   http.HandlerFunc
 }
 
@@ -79,7 +82,7 @@ func New(d Deps) *API {
 	for _, rt := range a.routes {
 		h := rt.handler
 		if rt.MinRole != Public {
-			h = a.authenticate(rt.MinRole, h)
+			h = a.authenticate(rt.MinRole, rt.SessionOnly, h)
 		}
 		a.mux.Handle(rt.Method+" "+rt.Path, h)
 	}
@@ -115,10 +118,10 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.login},
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
-		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
+		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
 		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Summary: "The calling user", Tag: "auth", Responses: user, handler: a.me},
-		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Summary: "Change the caller's display name", Tag: "auth", Request: "SelfUpdate", Responses: user, handler: a.updateMe},
-		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
+		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name", Tag: "auth", Request: "SelfUpdate", Responses: user, handler: a.updateMe},
+		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
 
 		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
 		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},

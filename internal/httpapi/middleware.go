@@ -176,7 +176,7 @@ func (a *API) cors(w http.ResponseWriter, r *http.Request) bool {
 
 // authenticate resolves the bearer credential for routes that need one and
 // enforces the route's minimum role.
-func (a *API) authenticate(min quire.Role, next http.HandlerFunc) http.HandlerFunc {
+func (a *API) authenticate(min quire.Role, sessionOnly bool, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -194,6 +194,10 @@ func (a *API) authenticate(min quire.Role, next http.HandlerFunc) http.HandlerFu
 		}
 		if !p.Can(min) {
 			writeError(w, r, quire.Errorf(quire.EFORBIDDEN, "your role does not allow this"))
+			return
+		}
+		if sessionOnly && p.SessionID == "" {
+			writeError(w, r, quire.Errorf(quire.EFORBIDDEN, "this route needs a login session; API tokens cannot use it"))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
