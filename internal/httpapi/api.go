@@ -35,7 +35,7 @@ type Route struct {
 	// SessionOnly routes refuse API tokens: they act on the caller's own
 	// login (password, logout-all, profile), which a token does not have.
 	SessionOnly bool
-	handler   http.HandlerFunc
+	handler     http.HandlerFunc
 }
 
 // Deps is what the API needs from the rest of the program.

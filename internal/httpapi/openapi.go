@@ -145,7 +145,7 @@ func (a *API) Document() obj {
 	}
 	return obj{
 		"openapi": "3.1.0",
-		"info": obj{"title": "Quire", "version": "1", "description": "Headless CMS API. Errors are RFC 9457 problem documents."},
+		"info":    obj{"title": "Quire", "version": "1", "description": "Headless CMS API. Errors are RFC 9457 problem documents."},
 		"paths":   paths,
 		"components": obj{
 			"schemas":         schemas,

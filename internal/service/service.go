@@ -23,7 +23,9 @@ type Meta struct {
 type metaKey struct{}
 
 // WithMeta attaches request metadata to ctx.
-func WithMeta(ctx context.Context, m Meta) context.Context { return context.WithValue(ctx, metaKey{}, m) }
+func WithMeta(ctx context.Context, m Meta) context.Context {
+	return context.WithValue(ctx, metaKey{}, m)
+}
 
 // MetaFrom returns the request metadata in ctx, or the zero Meta (a CLI call).
 func MetaFrom(ctx context.Context) Meta {
