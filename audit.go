@@ -2,9 +2,11 @@ package quire
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -25,6 +27,10 @@ const (
 	ActionPasswordChange = "user.password_change"
 	ActionTokenCreate    = "api_token.create"
 	ActionTokenRevoke    = "api_token.revoke"
+	ActionSettingCreate  = "setting.create"
+	ActionSettingUpdate  = "setting.update"
+	ActionSettingDelete  = "setting.delete"
+	ActionAuditPrune     = "audit.prune"
 )
 
 // GenesisHash is the prev_hash of the first entry of the chain.
@@ -177,3 +183,38 @@ func Changes(before, after map[string]any) map[string]any {
 	}
 	return d
 }
+
+// AuditCheckpoint anchors the chain after a prune: entries up to ThroughSeq
+// were removed, and the first remaining entry must link to LastHash.
+type AuditCheckpoint struct {
+	ID         string    `json:"id"`
+	ThroughSeq int64     `json:"through_seq"`
+	LastHash   string    `json:"last_hash"`
+	Pruned     int64     `json:"pruned"`
+	CreatedAt  time.Time `json:"created_at"`
+	Signature  string    `json:"signature"`
+}
+
+// SigningBytes is what a checkpoint's HMAC covers.
+func (c *AuditCheckpoint) SigningBytes() []byte {
+	return []byte(fmt.Sprintf("quire-audit-checkpoint-v1\n%s\n%d\n%s\n%d\n%s",
+		c.ID, c.ThroughSeq, c.LastHash, c.Pruned, c.CreatedAt.UTC().Format(AuditTimeLayout)))
+}
+
+// Sign sets the checkpoint's signature: hex(HMAC-SHA256(key, SigningBytes())).
+func (c *AuditCheckpoint) Sign(key []byte) { c.Signature = c.mac(key) }
+
+// Verify reports whether the signature was made with key.
+func (c *AuditCheckpoint) Verify(key []byte) bool {
+	return hmac.Equal([]byte(c.Signature), []byte(c.mac(key)))
+}
+
+func (c *AuditCheckpoint) mac(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(c.SigningBytes())
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// StartAt makes the verifier continue a chain whose entries up to seq were
+// pruned, the last of them with hash.
+func (v *ChainVerifier) StartAt(seq int64, hash string) { v.prevSeq, v.prevHash = seq, hash }

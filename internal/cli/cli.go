@@ -1,10 +1,13 @@
 // Package cli is the quire command line: serve, migrate, user create and
 // audit verify. It parses arguments, loads the configuration and calls the
 // same services the HTTP API uses.
+//
+// Exit codes: 0 success, 1 failure (bad setting, invalid input, a broken
+// audit chain, a database error), 2 a mistake in the command line itself.
 package cli
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -15,9 +18,8 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/term"
-
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/server"
 	"github.com/quirecms/quire/internal/service"
@@ -39,6 +41,10 @@ Usage:
   quire migrate up|status [flags]          apply or list database migrations
   quire user create --email E --role R     create a user; the password is read from stdin or a prompt
   quire audit verify [flags]               check the audit log's hash chain
+  quire help                               show this text
+
+Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
+QUIRE_DATA_DIR, ...) as environment variables or flags.
 `
 
 // Main runs the command in args (without the program name) and returns the exit code.
@@ -48,16 +54,18 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	var err error
-	switch cmd := strings.Join(args[:min(2, len(args))], " "); {
+	name := strings.Join(args[:min(2, len(args))], " ")
+	switch {
 	case args[0] == "serve":
+		name = "serve"
 		err = serve(ctx, args[1:], env)
-	case cmd == "migrate up", cmd == "migrate status":
+	case name == "migrate up", name == "migrate status":
 		err = migrate(ctx, args[1], args[2:], env)
-	case cmd == "user create":
+	case name == "user create":
 		err = userCreate(ctx, args[2:], env)
-	case cmd == "audit verify":
+	case name == "audit verify":
 		err = auditVerify(ctx, args[2:], env)
-	case args[0] == "help", args[0] == "-h", args[0] == "--help":
+	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
 	default:
@@ -65,13 +73,15 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	var exit exitError
+	var usageErr *config.UsageError
 	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &exit):
 		return int(exit)
+	case errors.As(err, &usageErr):
+		fmt.Fprintf(env.Stderr, "quire %s: %v\nRun 'quire %s --help' for its flags.\n", name, err, name)
+		return 2
 	}
 	fmt.Fprintf(env.Stderr, "quire: %v\n", err)
 	return 1
@@ -82,13 +92,21 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
+// load parses the command's flags and the environment into a Config. The
+// flag package's output is held back: --help goes to stdout in full, and a
+// flag mistake is reported by Main in one line instead of the whole listing.
 func load(name string, args []string, env Env, extra func(*flag.FlagSet)) (config.Config, error) {
+	var out bytes.Buffer
 	fs := flag.NewFlagSet("quire "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(&out)
 	if extra != nil {
 		extra(fs)
 	}
-	return config.Load(fs, args, env.Getenv)
+	cfg, err := config.Load(fs, args, env.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = out.WriteTo(env.Stdout)
+	}
+	return cfg, err
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -113,9 +131,24 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer s.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("QUIRE_ADDR: %w", err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// openExisting opens the configured database for a command that only
+// reads it, refusing to create an empty SQLite file at a mistyped path.
+func openExisting(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	if !cfg.IsPostgres() {
+		path := strings.TrimPrefix(strings.TrimPrefix(cfg.DSN(), "sqlite://"), "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no database at %s (set QUIRE_DATA_DIR or QUIRE_DATABASE_URL, or run `quire migrate up`): %w", path, err)
+		}
+	}
+	return store.Open(ctx, cfg.DSN())
 }
 
 func migrate(ctx context.Context, sub string, args []string, env Env) error {
@@ -123,7 +156,12 @@ func migrate(ctx context.Context, sub string, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DSN())
+	var db *store.DB
+	if sub == "up" {
+		db, err = store.Open(ctx, cfg.DSN())
+	} else {
+		db, err = openExisting(ctx, cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -157,64 +195,55 @@ func userCreate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if email == "" {
-		return errors.New("--email is required")
+	// Check what the flags say before asking for a password, so that a
+	// typo does not cost a prompt, and before touching the database.
+	var v quire.Validator
+	quire.ValidateEmail(&v, "email", quire.NormalizeEmail(email))
+	quire.ValidateRole(&v, "role", quire.Role(role))
+	quire.ValidateDisplayName(&v, "display_name", name)
+	if err := v.Err(); err != nil {
+		return fieldErrors(env, err)
 	}
 	password, err := readPassword(env)
 	if err != nil {
 		return err
 	}
-	s, err := server.New(ctx, cfg, newLogger(cfg, io.Discard), server.Options{})
+	quire.ValidatePassword(&v, "password", password)
+	if err := v.Err(); err != nil {
+		return fieldErrors(env, err)
+	}
+	db, err := store.Open(ctx, cfg.DSN())
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	u, err := s.Users.CreateSystem(ctx, service.NewUser{Email: email, Password: password, Role: quire.Role(role), DisplayName: name})
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	users := service.NewUsers(db, auth.NewHasher(auth.DefaultArgon2))
+	u, err := users.CreateSystem(ctx, service.NewUser{Email: email, Password: password, Role: quire.Role(role), DisplayName: name})
 	if err != nil {
-		var qe *quire.Error
-		if errors.As(err, &qe) && len(qe.Fields) > 0 {
-			for _, f := range qe.Fields {
-				fmt.Fprintf(env.Stderr, "quire: %s %s\n", f.Field, f.Message)
-			}
-			return exitError(1)
+		if quire.ErrorCode(err) == quire.EINTERNAL {
+			return err
 		}
-		return errors.New(quire.ErrorMessage(err))
+		return fieldErrors(env, err)
 	}
 	fmt.Fprintf(env.Stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
 	return nil
 }
 
-// readPassword prompts twice on a terminal; otherwise it reads one line
-// from stdin. Passwords never come from flags, which end up in shell
-// history and process listings.
-func readPassword(env Env) (string, error) {
-	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(env.Stderr, "Password: ")
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(env.Stderr)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprint(env.Stderr, "Repeat password: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(env.Stderr)
-		if err != nil {
-			return "", err
-		}
-		if string(a) != string(b) {
-			return "", errors.New("the passwords do not match")
-		}
-		return string(a), nil
+// fieldErrors prints a domain error, one line per invalid field, and ends
+// the command with exit code 1.
+func fieldErrors(env Env, err error) error {
+	var qe *quire.Error
+	if !errors.As(err, &qe) || len(qe.Fields) == 0 {
+		fmt.Fprintf(env.Stderr, "quire: %s\n", quire.ErrorMessage(err))
+		return exitError(1)
 	}
-	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4*quire.MaxPasswordLen+2)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+	for _, f := range qe.Fields {
+		fmt.Fprintf(env.Stderr, "quire: %s %s\n", f.Field, f.Message)
 	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", errors.New("no password on stdin (pipe it in, e.g. `printf '%s\\n' \"$PW\" | quire user create …`)")
-	}
-	return line, nil
+	return exitError(1)
 }
 
 func auditVerify(ctx context.Context, args []string, env Env) error {
@@ -222,7 +251,7 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DSN())
+	db, err := openExisting(ctx, cfg)
 	if err != nil {
 		return err
 	}

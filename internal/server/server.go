@@ -6,6 +6,8 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -86,7 +88,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Users: service.NewUsers(db, hasher),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
 			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
-		Audit: service.NewAudit(db),
+		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	s.API = httpapi.New(httpapi.Deps{
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit,
@@ -173,6 +175,14 @@ func signingKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, e
 		return nil, errors.New("the stored signing key is damaged; remove it (every session will end) or set QUIRE_JWT_SECRET")
 	}
 	return key, nil
+}
+
+// checkpointKey derives the audit checkpoint key from the signing key, so
+// that one secret protects both and neither can be used for the other.
+func checkpointKey(signingKey []byte) []byte {
+	m := hmac.New(sha256.New, signingKey)
+	m.Write([]byte("quire audit checkpoint key v1"))
+	return m.Sum(nil)
 }
 
 // Serve accepts connections on ln until ctx is done, then shuts down

@@ -99,25 +99,3 @@ func (s *Tokens) Revoke(ctx context.Context, p *quire.Principal, id string) erro
 		return audit(ctx, tx, p.UserID, quire.ActionTokenRevoke, "api_token", id, quire.Changes(tokenFields(t), nil))
 	})
 }
-
-// Audit reads and verifies the audit log (admin only).
-type Audit struct{ db *store.DB }
-
-// NewAudit returns the audit service.
-func NewAudit(db *store.DB) *Audit { return &Audit{db: db} }
-
-// Verify walks the whole chain.
-func (s *Audit) Verify(ctx context.Context, p *quire.Principal) (quire.AuditVerification, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
-		return quire.AuditVerification{}, err
-	}
-	return s.db.Reader().VerifyAudit(ctx)
-}
-
-// List returns audit entries newest first.
-func (s *Audit) List(ctx context.Context, p *quire.Principal, f store.AuditFilter) ([]*quire.AuditEntry, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
-		return nil, err
-	}
-	return s.db.Reader().AuditEntries(ctx, f)
-}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/quirecms/quire"
 )
@@ -20,10 +22,8 @@ const auditLockKey = 0x717569726561 // "quirea"
 // which is what keeps the chain linear under concurrent requests. On SQLite
 // the single write connection already serialises transactions.
 func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
-	if tx.db.dialect == Postgres {
-		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(auditLockKey)); err != nil {
-			return fmt.Errorf("audit lock: %w", err)
-		}
+	if err := tx.lockAudit(ctx); err != nil {
+		return err
 	}
 	var lastSeq sql.NullInt64
 	var lastHash sql.NullString
@@ -49,6 +49,17 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	return nil
 }
 
+// lockAudit takes the chain lock until the transaction ends.
+func (tx *Tx) lockAudit(ctx context.Context) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(auditLockKey)); err != nil {
+		return fmt.Errorf("audit lock: %w", err)
+	}
+	return nil
+}
+
 const auditColumns = `seq, id, at, user_id, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash`
 
 func scanAudit(row interface{ Scan(...any) error }) (*quire.AuditEntry, error) {
@@ -70,28 +81,53 @@ func scanAudit(row interface{ Scan(...any) error }) (*quire.AuditEntry, error) {
 type AuditFilter struct {
 	ResourceType string
 	ResourceID   string
-	Action       string
-	UserID       string
-	BeforeSeq    int64 // keyset: only entries older than this one
-	Limit        int
+	// Action matches exactly, or as a prefix when it ends with a dot ("page.").
+	Action    string
+	UserID    string
+	Since     *time.Time
+	Until     *time.Time
+	BeforeSeq int64 // keyset: only entries older than this one
+	Limit     int
 }
 
 // AuditEntries lists entries newest first.
 func (tx *Tx) AuditEntries(ctx context.Context, f AuditFilter) ([]*quire.AuditEntry, error) {
+	q, args := auditQuery(f)
+	var out []*quire.AuditEntry
+	err := tx.eachAudit(ctx, q, args, func(e *quire.AuditEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+func auditQuery(f AuditFilter) (string, []any) {
 	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE 1 = 1`
 	var args []any
-	add := func(cond string, v any) { q += ` AND ` + cond; args = append(args, v) }
+	add := func(cond string, v ...any) { q += ` AND ` + cond; args = append(args, v...) }
 	if f.ResourceType != "" {
 		add(`resource_type = ?`, f.ResourceType)
 	}
 	if f.ResourceID != "" {
 		add(`resource_id = ?`, f.ResourceID)
 	}
-	if f.Action != "" {
+	switch {
+	case strings.HasSuffix(f.Action, "."):
+		// A prefix as a range ("page." ≤ action < "page/"), which both
+		// databases answer from the (action, seq) index; LIKE would not
+		// use it under every collation.
+		add(`action >= ? AND action < ?`, f.Action, f.Action[:len(f.Action)-1]+"/")
+	case f.Action != "":
 		add(`action = ?`, f.Action)
 	}
 	if f.UserID != "" {
 		add(`user_id = ?`, f.UserID)
+	}
+	if f.Since != nil {
+		add(`at >= ?`, *f.Since)
+	}
+	if f.Until != nil {
+		add(`at < ?`, *f.Until)
 	}
 	if f.BeforeSeq > 0 {
 		add(`seq < ?`, f.BeforeSeq)
@@ -100,40 +136,148 @@ func (tx *Tx) AuditEntries(ctx context.Context, f AuditFilter) ([]*quire.AuditEn
 		f.Limit = 100
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
-	args = append(args, f.Limit)
+	return q, append(args, f.Limit)
+}
+
+// AuditEntry returns one entry by id.
+func (tx *Tx) AuditEntry(ctx context.Context, id string) (*quire.AuditEntry, error) {
+	return scanAudit(tx.queryRow(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE id = ?`, id))
+}
+
+// EachAudit streams entries at or after since (all when nil) in chain
+// order, for export.
+func (tx *Tx) EachAudit(ctx context.Context, since *time.Time, fn func(*quire.AuditEntry) error) error {
+	q, args := `SELECT `+auditColumns+` FROM audit_log`, []any{}
+	if since != nil {
+		q += ` WHERE seq >= (SELECT coalesce(min(seq), 0) FROM audit_log WHERE at >= ?)`
+		args = append(args, *since)
+	}
+	return tx.eachAudit(ctx, q+` ORDER BY seq`, args, fn)
+}
+
+func (tx *Tx) eachAudit(ctx context.Context, q string, args []any, fn func(*quire.AuditEntry) error) error {
 	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []*quire.AuditEntry
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, e)
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	return out, mapErr(rows.Err())
+	return mapErr(rows.Err())
+}
+
+// LatestCheckpoint returns the newest prune checkpoint, or nil when the
+// chain was never pruned.
+func (tx *Tx) LatestCheckpoint(ctx context.Context) (*quire.AuditCheckpoint, error) {
+	var c quire.AuditCheckpoint
+	err := tx.queryRow(ctx, `SELECT id, through_seq, last_hash, pruned, created_at, signature FROM audit_checkpoints ORDER BY through_seq DESC LIMIT 1`).
+		Scan(&c.ID, &c.ThroughSeq, &c.LastHash, &c.Pruned, scanTime{&c.CreatedAt}, &c.Signature)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &c, nil
 }
 
 // VerifyAudit walks the whole chain in order, streaming, and reports the
-// first entry that does not verify.
-func (tx *Tx) VerifyAudit(ctx context.Context) (quire.AuditVerification, error) {
+// first entry that does not verify. After a prune the walk starts at the
+// newest checkpoint, whose signature is checked with key.
+func (tx *Tx) VerifyAudit(ctx context.Context, key []byte) (quire.AuditVerification, error) {
 	v := quire.NewChainVerifier()
-	rows, err := tx.query(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
+	cp, err := tx.LatestCheckpoint(ctx)
 	if err != nil {
 		return v.Result, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return v.Result, err
+	if cp != nil {
+		if !cp.Verify(key) {
+			v.Result = quire.AuditVerification{OK: false, FirstBadID: cp.ID, Reason: "the prune checkpoint's signature does not verify"}
+			return v.Result, nil
 		}
-		if !v.Next(e) {
-			break
-		}
+		v.StartAt(cp.ThroughSeq, cp.LastHash)
 	}
-	return v.Result, mapErr(rows.Err())
+	err = tx.eachAudit(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`, nil, func(e *quire.AuditEntry) error {
+		if !v.Next(e) {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return v.Result, err
+}
+
+var errStop = errors.New("stop")
+
+// PruneAudit removes the oldest entries, those before the first entry
+// recorded at or after before, and records a signed checkpoint of the last
+// removed hash so that the rest of the chain still verifies. It returns nil
+// when there is nothing to prune. The caller appends its own audit entry.
+func (tx *Tx) PruneAudit(ctx context.Context, before time.Time, key []byte) (*quire.AuditCheckpoint, error) {
+	if err := tx.lockAudit(ctx); err != nil {
+		return nil, err
+	}
+	var firstKept sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT min(seq) FROM audit_log WHERE at >= ?`, before).Scan(&firstKept); err != nil {
+		return nil, mapErr(err)
+	}
+	var through int64
+	if firstKept.Valid {
+		through = firstKept.Int64 - 1
+	} else if err := tx.queryRow(ctx, `SELECT coalesce(max(seq), 0) FROM audit_log`).Scan(&through); err != nil {
+		return nil, mapErr(err)
+	}
+	cp := &quire.AuditCheckpoint{ID: NewID(), ThroughSeq: through, CreatedAt: tx.now}
+	err := tx.queryRow(ctx, `SELECT hash, (SELECT count(*) FROM audit_log WHERE seq <= ?) FROM audit_log WHERE seq = ?`, through, through).
+		Scan(&cp.LastHash, &cp.Pruned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // nothing older than before, or already pruned
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if err := tx.auditPruneGuard(ctx, true); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM audit_log WHERE seq <= ?`, through); err != nil {
+		return nil, err
+	}
+	if err := tx.auditPruneGuard(ctx, false); err != nil {
+		return nil, err
+	}
+	cp.Sign(key)
+	_, err = tx.exec(ctx, `INSERT INTO audit_checkpoints (id, through_seq, last_hash, pruned, created_at, signature) VALUES (?, ?, ?, ?, ?, ?)`,
+		cp.ID, cp.ThroughSeq, cp.LastHash, cp.Pruned, cp.CreatedAt, cp.Signature)
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// auditPruneGuard opens or closes the append-only triggers' one exception,
+// for this transaction only.
+func (tx *Tx) auditPruneGuard(ctx context.Context, open bool) error {
+	var err error
+	switch {
+	case tx.db.dialect == Postgres:
+		v := "off"
+		if open {
+			v = "on"
+		}
+		_, err = tx.exec(ctx, `SELECT set_config('quire.audit_prune', ?, true)`, v)
+	case open:
+		_, err = tx.exec(ctx, `INSERT INTO audit_prune_guard (open) VALUES (1)`)
+	default:
+		_, err = tx.exec(ctx, `DELETE FROM audit_prune_guard`)
+	}
+	return err
 }

@@ -1,10 +1,66 @@
 package store
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // ExecForTest runs raw SQL inside a transaction, for tests that tamper with
 // stored rows or insert rows whose store methods do not exist yet.
 func ExecForTest(ctx context.Context, tx *Tx, query string, args ...any) error {
 	_, err := tx.exec(ctx, query, args...)
+	return err
+}
+
+// ExplainAudit returns the plan the database picks for the query that
+// AuditEntries runs with f.
+func ExplainAudit(ctx context.Context, db *DB, f AuditFilter) (string, error) {
+	q, args := auditQuery(f)
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.dialect == Postgres {
+		prefix = "EXPLAIN "
+	}
+	tx := db.Reader()
+	rows, err := tx.query(ctx, prefix+q, tx.args(args)...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		lines = append(lines, fmtRow(vals))
+	}
+	return strings.Join(lines, "\n"), rows.Err()
+}
+
+func fmtRow(vals []any) string {
+	var parts []string
+	for _, v := range vals {
+		switch x := v.(type) {
+		case []byte:
+			parts = append(parts, string(x))
+		case string:
+			parts = append(parts, x)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// MigrateTo applies migrations up to version only, to test upgrades.
+func MigrateTo(ctx context.Context, db *DB, version int64) error {
+	p, err := db.migrationProvider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
 	return err
 }

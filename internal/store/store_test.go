@@ -14,8 +14,15 @@ import (
 	"github.com/quirecms/quire/internal/testdb"
 )
 
-// open gives each test a migrated database on every engine.
+var testKey = []byte("a test key for audit checkpoints")
+
+// each gives each test a migrated database on every engine.
 func each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	eachDSN(t, func(t *testing.T, db *store.DB, _ string) { fn(t, db) })
+}
+
+// eachDSN also passes the DSN, for tests that reach the database directly.
+func eachDSN(t *testing.T, fn func(t *testing.T, db *store.DB, dsn string)) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, dsn)
@@ -26,7 +33,7 @@ func each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		fn(t, db)
+		fn(t, db, dsn)
 	})
 }
 
@@ -207,7 +214,7 @@ func appendEntry(ctx context.Context, db *store.DB, action string) error {
 }
 
 func TestAuditChainConcurrentAndTamper(t *testing.T) {
-	each(t, func(t *testing.T, db *store.DB) {
+	eachDSN(t, func(t *testing.T, db *store.DB, dsn string) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		errs := make(chan error, 40)
@@ -225,7 +232,7 @@ func TestAuditChainConcurrentAndTamper(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res, err := db.Reader().VerifyAudit(ctx)
+		res, err := db.Reader().VerifyAudit(ctx, testKey)
 		if err != nil || !res.OK || res.Entries != 40 {
 			t.Fatalf("verify = %+v, %v", res, err)
 		}
@@ -234,12 +241,8 @@ func TestAuditChainConcurrentAndTamper(t *testing.T) {
 			t.Fatalf("entries: %d %v", len(entries), err)
 		}
 		victim := entries[20] // newest first, so seq 20
-		if err := db.InTx(ctx, func(tx *store.Tx) error {
-			return store.ExecForTest(ctx, tx, `UPDATE audit_log SET action = ? WHERE id = ?`, "user.delete", victim.ID)
-		}); err != nil {
-			t.Fatal(err)
-		}
-		res, err = db.Reader().VerifyAudit(ctx)
+		testdb.Tamper(t, dsn, `UPDATE audit_log SET action = ? WHERE id = ?`, "user.delete", victim.ID)
+		res, err = db.Reader().VerifyAudit(ctx, testKey)
 		if err != nil || res.OK || res.FirstBadID != victim.ID {
 			t.Fatalf("after tamper: %+v, %v (victim %s)", res, err, victim.ID)
 		}

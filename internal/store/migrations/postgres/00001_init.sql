@@ -135,7 +135,8 @@ CREATE TABLE audit_log (
     id            TEXT NOT NULL UNIQUE,
     at            TIMESTAMPTZ NOT NULL,
     user_id       TEXT,
-    action        TEXT NOT NULL,
+    -- COLLATE "C": byte order, so that an action prefix ("page.") is an index range.
+    action        TEXT COLLATE "C" NOT NULL,
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
     details       JSON NOT NULL,
@@ -144,8 +145,11 @@ CREATE TABLE audit_log (
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL
 );
-CREATE INDEX audit_log_resource_idx ON audit_log (resource_type, resource_id);
-CREATE INDEX audit_log_user_idx ON audit_log (user_id);
+-- Each filter of the audit API has an index that also yields seq order, so
+-- "newest first" pages are read straight off the index.
+CREATE INDEX audit_log_resource_idx ON audit_log (resource_type, resource_id, seq);
+CREATE INDEX audit_log_user_idx ON audit_log (user_id, seq);
+CREATE INDEX audit_log_action_idx ON audit_log (action, seq);
 CREATE INDEX audit_log_at_idx ON audit_log (at);
 
 -- Secrets shared by every node, such as the JWT signing key when none is configured.

@@ -141,8 +141,11 @@ CREATE TABLE audit_log (
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL
 );
-CREATE INDEX audit_log_resource_idx ON audit_log (resource_type, resource_id);
-CREATE INDEX audit_log_user_idx ON audit_log (user_id);
+-- Each filter of the audit API has an index that also yields seq order, so
+-- "newest first" pages are read straight off the index.
+CREATE INDEX audit_log_resource_idx ON audit_log (resource_type, resource_id, seq);
+CREATE INDEX audit_log_user_idx ON audit_log (user_id, seq);
+CREATE INDEX audit_log_action_idx ON audit_log (action, seq);
 CREATE INDEX audit_log_at_idx ON audit_log (at);
 
 -- +goose Down
