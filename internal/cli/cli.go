@@ -256,7 +256,11 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Reader().VerifyAudit(ctx)
+	key, err := server.AuditKey(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
+	res, err := service.NewAudit(db, key).VerifySystem(ctx)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ package server
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -183,6 +183,16 @@ func checkpointKey(signingKey []byte) []byte {
 	m := hmac.New(sha256.New, signingKey)
 	m.Write([]byte("quire audit checkpoint key v1"))
 	return m.Sum(nil)
+}
+
+// AuditKey returns the audit checkpoint key of the instance behind db, for
+// command-line tools that work on the database without a server.
+func AuditKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, error) {
+	key, err := signingKey(ctx, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	return checkpointKey(key), nil
 }
 
 // Serve accepts connections on ln until ctx is done, then shuts down
