@@ -9,11 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/clientip"
 )
 
 // Config is every setting of `quire serve`.
@@ -38,21 +43,262 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
+// setting is one row of the settings table: the variable, its flag twin,
+// its default, what it means, whether it is a secret (then VAR_FILE works
+// and the value is never echoed in errors or logs), and how it is parsed.
 type setting struct {
 	env, flag, def, usage string
 	secret                bool
 	set                   func(*Config, string) error
 }
 
-func str(p func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *p(c) = v; return nil }
+// settings is the one table behind Load, --help and the README's table.
+var settings = []setting{
+	{"QUIRE_ADDR", "addr", "127.0.0.1:8080", "address to listen on (host:port)", false, text(func(c *Config) *string { return &c.Addr }, checkAddr)},
+	{"QUIRE_DATA_DIR", "data-dir", "./quire-data", "directory for the SQLite database, media and the generated signing key", false, text(func(c *Config) *string { return &c.DataDir }, nil)},
+	{"QUIRE_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL; empty means SQLite at <data-dir>/quire.db", true, text(func(c *Config) *string { return &c.DatabaseURL }, checkDatabaseURL)},
+	{"QUIRE_ADMIN_EMAIL", "admin-email", "", "email of the admin created on the first start of an empty database", false, text(func(c *Config) *string { return &c.AdminEmail }, nil)},
+	{"QUIRE_ADMIN_PASSWORD", "admin-password", "", "password of that admin (prefer QUIRE_ADMIN_PASSWORD_FILE)", true, text(func(c *Config) *string { return &c.AdminPassword }, nil)},
+	{"QUIRE_JWT_SECRET", "jwt-secret", "", "signing key for access tokens, at least 32 bytes; generated and stored once when empty", true, text(func(c *Config) *string { return &c.JWTSecret }, checkSecretLen)},
+	{"QUIRE_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of access tokens", false, dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"QUIRE_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "lifetime of a login session (refresh tokens)", false, dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"QUIRE_LOG_FORMAT", "log-format", "text", "log format: text or json", false, text(func(c *Config) *string { return &c.LogFormat }, checkLogFormat)},
+	{"QUIRE_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", false, text(func(c *Config) *string { return &c.LogLevel }, checkLogLevel)},
+	{"QUIRE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed", false, text(func(c *Config) *string { return &c.TrustedProxies }, checkProxies)},
+	{"QUIRE_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS; empty turns CORS off", false, text(func(c *Config) *string { return &c.CORSOrigins }, nil)},
+	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body, in bytes", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
+	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
+	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
+	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+}
+
+// Default returns the configuration with nothing set.
+func Default() Config {
+	var c Config
+	for _, s := range settings {
+		if err := s.set(&c, s.def); err != nil && s.def != "" {
+			panic("config: bad default for " + s.env + ": " + err.Error())
+		}
+	}
+	return c
+}
+
+// UsageError is a mistake in the command line itself: an unknown flag, a
+// bad flag value, a stray argument. The flag set has already explained it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Load registers every setting as a flag on fs, parses args, and fills a
+// Config from, in order of precedence: the flag, the environment variable
+// (through getenv), the file named by VAR_FILE for secrets, the default.
+// Every bad value is reported, each naming its variable or flag. --help
+// prints every setting with its variable and default and returns an error
+// wrapping flag.ErrHelp.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	fromFlag := map[string]string{}
+	for _, s := range settings {
+		fs.Func(s.flag, s.help(), func(v string) error {
+			if v == "" && s.def != "" {
+				return errors.New("must not be empty")
+			}
+			if err := s.set(&Config{}, v); err != nil {
+				return err // the flag package names the flag
+			}
+			fromFlag[s.flag] = v
+			return nil
+		})
+	}
+	fs.Usage = func() { usage(fs) }
+	if err := fs.Parse(args); err != nil {
+		return Config{}, &UsageError{err}
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q: settings are flags such as --addr (see --help)", fs.Arg(0))
+		fmt.Fprintln(fs.Output(), err)
+		return Config{}, &UsageError{err}
+	}
+	c := Default()
+	var errs []error
+	for _, s := range settings {
+		if v, ok := fromFlag[s.flag]; ok {
+			_ = s.set(&c, v) // checked while parsing
+			continue
+		}
+		v, name, err := lookup(s, getenv)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+// help is the flag's usage line: what it means, its variable and default.
+func (s setting) help() string {
+	vars := s.env
+	if s.secret {
+		vars += " or " + s.env + "_FILE"
+	}
+	return fmt.Sprintf("%s\nenv %s, default %q", s.usage, vars, s.def)
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n", fs.Name())
+	fmt.Fprint(w, "Every setting is an environment variable with a flag twin; the flag wins.\n"+
+		"A secret may instead be read from the file named by the variable plus _FILE\n"+
+		"(one trailing newline is ignored).\n\n")
+	fs.PrintDefaults()
+}
+
+// lookup returns the environment's value of s, from VAR or, for a secret,
+// from the file named by VAR_FILE; name is the variable it came from.
+func lookup(s setting, getenv func(string) string) (value, name string, err error) {
+	v := getenv(s.env)
+	if !s.secret {
+		return v, s.env, nil
+	}
+	fileVar := s.env + "_FILE"
+	path := getenv(fileVar)
+	switch {
+	case path == "":
+		return v, s.env, nil
+	case v != "":
+		return "", fileVar, fmt.Errorf("%s and %s are both set; set only one", s.env, fileVar)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fileVar, fmt.Errorf("%s: %w", fileVar, err)
+	}
+	v = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if v == "" {
+		return "", fileVar, fmt.Errorf("%s: %s is empty", fileVar, path)
+	}
+	return v, fileVar, nil
+}
+
+// validate checks what involves more than one setting.
+func (c Config) validate() error {
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return errors.New("QUIRE_ADMIN_EMAIL and QUIRE_ADMIN_PASSWORD must be set together (or neither)")
+	}
+	if c.AdminEmail == "" {
+		return nil
+	}
+	var v quire.Validator
+	quire.ValidateEmail(&v, "QUIRE_ADMIN_EMAIL", quire.NormalizeEmail(c.AdminEmail))
+	quire.ValidatePassword(&v, "QUIRE_ADMIN_PASSWORD", c.AdminPassword)
+	if err := v.Err(); err != nil {
+		var qe *quire.Error
+		errors.As(err, &qe)
+		var errs []error
+		for _, f := range qe.Fields {
+			errs = append(errs, fmt.Errorf("%s: %s", f.Field, f.Message))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// Level parses LogLevel.
+func (c Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("QUIRE_LOG_LEVEL: must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// IsPostgres reports whether DatabaseURL selects PostgreSQL; the store
+// treats anything else as a SQLite file path.
+func (c Config) IsPostgres() bool { return isPostgresURL(c.DatabaseURL) }
+
+// DSN is the database to open: the PostgreSQL URL, or the SQLite file in the data directory.
+func (c Config) DSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "quire.db")
+}
+
+// LogValue is the redacted form of the configuration, safe to log: no
+// password, signing key or database credentials.
+func (c Config) LogValue() slog.Value {
+	database, target := "sqlite", c.DSN()
+	if c.IsPostgres() {
+		database, target = "postgres", redactURL(c.DatabaseURL)
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database", database),
+		slog.String("database_url", target),
+		slog.String("admin_email", c.AdminEmail),
+		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
+		slog.String("log_format", c.LogFormat),
+		slog.String("log_level", c.LogLevel),
+		slog.String("trusted_proxies", c.TrustedProxies),
+		slog.String("cors_origins", c.CORSOrigins),
+		slog.Duration("access_token_ttl", c.AccessTokenTTL),
+		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
+	)
+}
+
+// redactURL drops the password from a database URL, in the user info and
+// in any query parameter that could hold one.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// --- parsers ---
+
+func text(p func(*Config) *string, check func(string) error) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if check != nil && v != "" {
+			if err := check(v); err != nil {
+				return err
+			}
+		}
+		*p(c) = v
+		return nil
+	}
 }
 
 func dur(p func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("must be a positive duration such as 15m, got %q", v)
+			return fmt.Errorf("must be a positive duration such as 15m or 720h, got %q", v)
 		}
 		*p(c) = d
 		return nil
@@ -81,131 +327,51 @@ func count(p func(*Config) *int) func(*Config, string) error {
 	}
 }
 
-var settings = []setting{
-	{"QUIRE_ADDR", "addr", "127.0.0.1:8080", "address to listen on", false, str(func(c *Config) *string { return &c.Addr })},
-	{"QUIRE_DATA_DIR", "data-dir", "./quire-data", "directory for the SQLite database, media and generated secrets", false, str(func(c *Config) *string { return &c.DataDir })},
-	{"QUIRE_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL; empty means SQLite at <data-dir>/quire.db", true, str(func(c *Config) *string { return &c.DatabaseURL })},
-	{"QUIRE_ADMIN_EMAIL", "admin-email", "", "email of the admin created on first start of an empty database", false, str(func(c *Config) *string { return &c.AdminEmail })},
-	{"QUIRE_ADMIN_PASSWORD", "admin-password", "", "password of that admin (prefer QUIRE_ADMIN_PASSWORD_FILE)", true, str(func(c *Config) *string { return &c.AdminPassword })},
-	{"QUIRE_JWT_SECRET", "jwt-secret", "", "signing key for access tokens, at least 32 bytes; generated and stored once when empty", true, str(func(c *Config) *string { return &c.JWTSecret })},
-	{"QUIRE_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "lifetime of access tokens", false, dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
-	{"QUIRE_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "lifetime of a login session (refresh tokens)", false, dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
-	{"QUIRE_LOG_FORMAT", "log-format", "text", "log format: text or json", false, str(func(c *Config) *string { return &c.LogFormat })},
-	{"QUIRE_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error", false, str(func(c *Config) *string { return &c.LogLevel })},
-	{"QUIRE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed", false, str(func(c *Config) *string { return &c.TrustedProxies })},
-	{"QUIRE_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS; empty turns CORS off", false, str(func(c *Config) *string { return &c.CORSOrigins })},
-	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
-	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
-	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
-	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
-	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
-	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+func checkAddr(v string) error {
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return fmt.Errorf("must be host:port such as 127.0.0.1:8080 or :8080, got %q", v)
+	}
+	return nil
 }
 
-// Default returns the configuration with nothing set.
-func Default() Config {
-	var c Config
-	for _, s := range settings {
-		if err := s.set(&c, s.def); err != nil && s.def != "" {
-			panic("config: bad default for " + s.env + ": " + err.Error())
+// checkDatabaseURL accepts a postgres:// URL or a SQLite path; it never
+// echoes the value, which may hold a password.
+func checkDatabaseURL(v string) error {
+	if isPostgresURL(v) {
+		if _, err := url.Parse(v); err != nil {
+			return errors.New("is not a valid postgres:// URL")
 		}
+		return nil
 	}
-	return c
+	if scheme, _, ok := strings.Cut(v, "://"); ok && scheme != "sqlite" {
+		return fmt.Errorf("must be a postgres:// URL or a SQLite file path; the scheme %q is not supported", scheme)
+	}
+	return nil
 }
 
-// Load reads the environment (through getenv, and files for *_FILE), then
-// the flags in args, into a Config. A bad value is an error naming the
-// variable; --help prints every setting with its variable and default.
-func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
-	c := Default()
-	for _, s := range settings {
-		v, err := lookup(s, getenv)
-		if err != nil {
-			return c, err
-		}
-		if v != "" {
-			if err := s.set(&c, v); err != nil {
-				return c, fmt.Errorf("%s: %w", s.env, err)
-			}
-		}
-		s := s
-		fs.Func(s.flag, fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def), func(v string) error {
-			return s.set(&c, v)
-		})
+func checkSecretLen(v string) error {
+	if len(v) < 32 {
+		return fmt.Errorf("must be at least 32 bytes, got %d", len(v))
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	return c, c.validate()
+	return nil
 }
 
-func lookup(s setting, getenv func(string) string) (string, error) {
-	if v := getenv(s.env); v != "" {
-		return v, nil
+func checkLogFormat(v string) error {
+	if v != "text" && v != "json" {
+		return fmt.Errorf("must be text or json, got %q", v)
 	}
-	if !s.secret {
-		return "", nil
-	}
-	path := getenv(s.env + "_FILE")
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %w", s.env, err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return nil
 }
 
-func (c Config) validate() error {
-	var errs []error
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("QUIRE_LOG_FORMAT: must be text or json, got %q", c.LogFormat))
-	}
-	if _, err := c.Level(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-		errs = append(errs, errors.New("QUIRE_JWT_SECRET: must be at least 32 bytes"))
-	}
-	if (c.AdminEmail == "") != (c.AdminPassword == "") {
-		errs = append(errs, errors.New("QUIRE_ADMIN_EMAIL and QUIRE_ADMIN_PASSWORD must be set together"))
-	}
-	return errors.Join(errs...)
-}
-
-// Level parses LogLevel.
-func (c Config) Level() (slog.Level, error) {
+func checkLogLevel(v string) error {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		return l, fmt.Errorf("QUIRE_LOG_LEVEL: must be debug, info, warn or error, got %q", c.LogLevel)
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return fmt.Errorf("must be debug, info, warn or error, got %q", v)
 	}
-	return l, nil
+	return nil
 }
 
-// DSN is the database to open: the PostgreSQL URL, or the SQLite file in the data directory.
-func (c Config) DSN() string {
-	if c.DatabaseURL != "" {
-		return c.DatabaseURL
-	}
-	return filepath.Join(c.DataDir, "quire.db")
-}
-
-// LogValue is the redacted form of the configuration, safe to log: no
-// password, key or database credentials.
-func (c Config) LogValue() slog.Value {
-	database := "sqlite"
-	if c.DatabaseURL != "" {
-		database = "postgres"
-	}
-	return slog.GroupValue(
-		slog.String("addr", c.Addr),
-		slog.String("data_dir", c.DataDir),
-		slog.String("database", database),
-		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
-		slog.String("trusted_proxies", c.TrustedProxies),
-		slog.String("cors_origins", c.CORSOrigins),
-		slog.Duration("access_token_ttl", c.AccessTokenTTL),
-		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
-	)
+func checkProxies(v string) error {
+	_, err := clientip.ParseTrusted(v)
+	return err
 }
