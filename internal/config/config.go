@@ -117,7 +117,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		return Config{}, &UsageError{err}
 	}
 	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected argument %q: settings are flags such as --addr (see --help)", fs.Arg(0))
+		// Not echoed: a stray argument may well be a password typed in the wrong place.
+		err := fmt.Errorf("unexpected argument after the flags (%d of them); settings are flags such as --addr", fs.NArg())
 		fmt.Fprintln(fs.Output(), err)
 		return Config{}, &UsageError{err}
 	}
@@ -140,10 +141,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.validate()
+	return c, errors.Join(append(errs, c.validate())...)
 }
 
 // help is the flag's usage line: what it means, its variable and default.
