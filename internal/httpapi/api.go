@@ -44,6 +44,7 @@ type Deps struct {
 	Users    *service.Users
 	Tokens   *service.Tokens
 	Audit    *service.Audit
+	Settings *service.Settings
 	Ready    func(r *http.Request) error
 	Log      *slog.Logger
 	Registry *prometheus.Registry
@@ -101,6 +102,17 @@ func New(d Deps) *API {
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
+// RouteFor returns the route the mux picks for r, the way it would serve it.
+func (a *API) RouteFor(r *http.Request) (Route, bool) {
+	_, pattern := a.mux.Handler(r)
+	for _, rt := range a.routes {
+		if rt.Method+" "+rt.Path == pattern {
+			return rt, true
+		}
+	}
+	return Route{}, false
+}
+
 // Routes returns the route table.
 func (a *API) Routes() []Route { return a.routes }
 
@@ -133,6 +145,14 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},
 		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
 
+		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
+		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},
+		{Method: "PUT", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Create or replace a setting (If-Match)", Tag: "settings", Request: "SettingInput", Responses: map[int]string{200: "Setting", 201: "Setting", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.putSetting},
+		{Method: "DELETE", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Delete a setting (If-Match)", Tag: "settings", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteSetting},
+		{Method: "GET", Path: v1 + "/public/settings", Summary: "Public settings as one {key: value} object (ETag, 304)", Tag: "public", Responses: map[int]string{200: "PublicSettings", 304: ""}, handler: a.publicSettings},
+
+		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Summary: "List audit entries, newest first", Tag: "audit", Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
+		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},
 		{Method: "GET", Path: v1 + "/audit-log/verify", MinRole: quire.RoleAdmin, Summary: "Verify the audit hash chain", Tag: "audit", Responses: map[int]string{200: "AuditVerification"}, handler: a.verifyAudit},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,7 +115,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) *resp 
 	rec := httptest.NewRecorder()
 	e.srv.API.ServeHTTP(rec, req)
 	r := &resp{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	e.schema.check(e.t, method, req.URL.Path, r)
+	e.schema.check(e.t, req, r)
 	return r
 }
 
@@ -183,9 +182,8 @@ func (e *env) auditActions() []string {
 // openAPIChecker validates responses against the schemas the document
 // declares for their route and status.
 type openAPIChecker struct {
-	routes   []httpapi.Route
-	patterns []*regexp.Regexp
-	schemas  map[string]*jsonschema.Schema
+	api     *httpapi.API
+	schemas map[string]*jsonschema.Schema
 }
 
 func newOpenAPIChecker(t *testing.T, api *httpapi.API) *openAPIChecker {
@@ -202,9 +200,8 @@ func newOpenAPIChecker(t *testing.T, api *httpapi.API) *openAPIChecker {
 	if err := c.AddResource("file:///openapi.json", doc); err != nil {
 		t.Fatal(err)
 	}
-	ch := &openAPIChecker{routes: api.Routes(), schemas: map[string]*jsonschema.Schema{}}
-	for _, rt := range ch.routes {
-		ch.patterns = append(ch.patterns, regexp.MustCompile("^"+regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(rt.Path, "[^/]+")+"$"))
+	ch := &openAPIChecker{api: api, schemas: map[string]*jsonschema.Schema{}}
+	for _, rt := range api.Routes() {
 		for _, name := range rt.Responses {
 			if name != "" && ch.schemas[name] == nil {
 				s, err := c.Compile("file:///openapi.json#/components/schemas/" + name)
@@ -225,21 +222,16 @@ func newOpenAPIChecker(t *testing.T, api *httpapi.API) *openAPIChecker {
 	return ch
 }
 
-func (ch *openAPIChecker) check(t *testing.T, method, path string, r *resp) {
+func (ch *openAPIChecker) check(t *testing.T, req *http.Request, r *resp) {
 	t.Helper()
+	method, path := req.Method, req.URL.Path
 	var name string
-	found := false
-	for i, rt := range ch.routes {
-		if rt.Method == method && ch.patterns[i].MatchString(path) {
-			found = true
-			var ok bool
-			if name, ok = rt.Responses[r.Status]; !ok && r.Status >= 400 {
-				name = "Problem"
-			}
-			break
+	if rt, found := ch.api.RouteFor(req); found {
+		var ok bool
+		if name, ok = rt.Responses[r.Status]; !ok && r.Status >= 400 {
+			name = "Problem"
 		}
-	}
-	if !found && r.Status >= 400 {
+	} else if r.Status >= 400 {
 		name = "Problem"
 	}
 	if name == "" || len(r.Body) == 0 {

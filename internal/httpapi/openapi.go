@@ -65,6 +65,21 @@ var schemas = obj{
 	"NewAPIToken": object([]string{"name", "role"}, obj{
 		"name": str("minLength", 1, "maxLength", 100), "role": roleEnum, "expires_at": str("format", "date-time"),
 	}),
+	"Setting": object([]string{"key", "value", "public", "updated_by", "updated_at", "version"}, obj{
+		"key": str("pattern", "^[a-z][a-z0-9_.-]{0,99}$"), "value": obj{"description": "Any JSON value, at most 64 KiB"},
+		"public": obj{"type": "boolean"}, "updated_by": str(), "updated_at": dateTime, "version": obj{"type": "integer"},
+	}),
+	"SettingList": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Setting")}}),
+	"SettingInput": object([]string{"value"}, obj{
+		"value": obj{"description": "Any JSON value, at most 64 KiB"}, "public": obj{"type": "boolean"},
+	}),
+	"PublicSettings": obj{"type": "object", "description": "Every public setting, key → value"},
+	"AuditEntry": object([]string{"seq", "id", "at", "action", "resource_type", "resource_id", "details", "request_id", "ip", "prev_hash", "hash"}, obj{
+		"seq": obj{"type": "integer"}, "id": str(), "at": dateTime, "user_id": str(), "action": str(),
+		"resource_type": str(), "resource_id": str(), "details": obj{"type": "object"}, "request_id": str(),
+		"ip": str(), "prev_hash": str(), "hash": str(),
+	}),
+	"AuditEntryList": listOf("AuditEntry"),
 	"AuditVerification": object([]string{"ok", "entries", "first_bad_id"}, obj{
 		"ok": obj{"type": "boolean"}, "entries": obj{"type": "integer"}, "first_bad_id": str(), "reason": str(),
 	}),

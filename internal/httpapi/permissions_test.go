@@ -74,7 +74,7 @@ func TestPermissionMatrix(t *testing.T) {
 					case c.role != "":
 						token = e.login(emails[c.role], testPassword).AccessToken
 					}
-					path := strings.NewReplacer("{id}", store.NewID()).Replace(rt.Path)
+					path := strings.NewReplacer("{id}", store.NewID(), "{key}", "matrix.key").Replace(rt.Path)
 					var body any
 					if rt.Request != "" {
 						body = map[string]any{}

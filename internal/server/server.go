@@ -91,7 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	s.API = httpapi.New(httpapi.Deps{
-		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit,
+		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
