@@ -178,10 +178,10 @@ func (s *Settings) Public(ctx context.Context) (*PublicDocument, error) {
 const publicSettingsTTL = 5 * time.Second
 
 type publicSettings struct {
-	mu      sync.Mutex
-	doc     *PublicDocument
-	built   time.Time
-	gen     uint64 // bumped by every invalidation
+	mu    sync.Mutex
+	doc   *PublicDocument
+	built time.Time
+	gen   uint64 // bumped by every invalidation
 }
 
 func (c *publicSettings) invalidate() {
