@@ -14,6 +14,8 @@ import (
 	"time"
 )
 
+var update = flag.Bool("update", false, "rewrite the configuration table in README.md")
+
 // load runs Load the way the command line does, with env as the whole
 // environment; out receives what the flag package prints.
 func load(t *testing.T, env map[string]string, args ...string) (Config, string, error) {
@@ -318,4 +320,54 @@ func TestLogValueHidesSecrets(t *testing.T) {
 	if !strings.Contains(buf.String(), "database=sqlite") || !strings.Contains(buf.String(), "quire.db") {
 		t.Errorf("the SQLite configuration should show its file:\n%s", buf.String())
 	}
+}
+
+// The README's configuration table is generated from the settings table,
+// so that it cannot drift: `go test ./internal/config -update` rewrites it.
+const (
+	tableStart = "<!-- config-table: generated from internal/config by `go test ./internal/config -update` -->\n"
+	tableEnd   = "<!-- /config-table -->"
+)
+
+func markdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Flag | Default | Meaning |\n|---|---|---|---|\n")
+	for _, s := range settings {
+		name := "`" + s.env + "`"
+		if s.secret {
+			name += " or `" + s.env + "_FILE`"
+		}
+		def := "(empty)"
+		if s.def != "" {
+			def = "`" + s.def + "`"
+		}
+		usage := strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", "\\|").Replace(s.usage)
+		fmt.Fprintf(&b, "| %s | `--%s` | %s | %s |\n", name, s.flag, def, usage)
+	}
+	return b.String()
+}
+
+func TestREADMEConfigTable(t *testing.T) {
+	path := filepath.Join("..", "..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i, j := strings.Index(readme, tableStart), strings.Index(readme, tableEnd)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q … %q section", tableStart, tableEnd)
+	}
+	want := markdownTable()
+	if got := readme[i+len(tableStart) : j]; got == want {
+		return
+	}
+	if *update {
+		readme = readme[:i+len(tableStart)] + want + readme[j:]
+		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's configuration table is out of date; run go test ./internal/config -update. It should be:\n%s", want)
 }
