@@ -162,7 +162,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 }
 
 type selfUpdate struct {
-	DisplayName string `json:"display_name"`
+	DisplayName *string `json:"display_name"`
 }
 
 func (a *API) updateMe(w http.ResponseWriter, r *http.Request) {
@@ -171,12 +171,17 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// Required, as the OpenAPI document says: {} must not blank the name.
+	if in.DisplayName == nil {
+		writeError(w, r, quire.Invalid(quire.FieldError{Field: "display_name", Message: "is required"}))
+		return
+	}
 	version, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	u, err := a.Users.UpdateSelf(r.Context(), principal(r.Context()), version, in.DisplayName)
+	u, err := a.Users.UpdateSelf(r.Context(), principal(r.Context()), version, *in.DisplayName)
 	if err != nil {
 		writeError(w, r, err)
 		return

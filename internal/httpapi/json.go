@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/quirecms/quire"
 )
@@ -30,8 +31,14 @@ func decode(r *http.Request, dst any) error {
 		}
 		return quire.Errorf(quire.EBADREQUEST, "could not read the request body")
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.Trim(body, jsonSpace)
+	if len(trimmed) == 0 {
 		return quire.Errorf(quire.EBADREQUEST, "a JSON request body is required")
+	}
+	// null would decode into a struct as "nothing set" and pass for an
+	// empty object; a bare string or number is never a request.
+	if trimmed[0] != '{' && trimmed[0] != '[' {
+		return quire.Errorf(quire.EBADREQUEST, "the body must be a JSON object")
 	}
 	if err := checkDuplicateKeys(body); err != nil {
 		return err
@@ -41,11 +48,16 @@ func decode(r *http.Request, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Decoder.More misses a stray '}' or ']' after the value, so look at
+	// what is left instead.
+	if len(bytes.Trim(body[dec.InputOffset():], jsonSpace)) > 0 {
 		return quire.Errorf(quire.EBADREQUEST, "the body must hold exactly one JSON value")
 	}
 	return nil
 }
+
+// jsonSpace is the whitespace JSON allows between tokens.
+const jsonSpace = " \t\r\n"
 
 func decodeError(err error) error {
 	var syntax *json.SyntaxError
@@ -83,13 +95,17 @@ func jsonType(goType string) string {
 }
 
 // checkDuplicateKeys walks the JSON tokens and refuses an object that names
-// a key twice. Invalid JSON is left for the decoder to report.
+// a key twice. Invalid JSON is left for the decoder to report. The keys of
+// the top-level object, which are decoded into struct fields, are compared
+// the way encoding/json matches them, case-insensitively: {"role": "viewer",
+// "Role": "admin"} is a duplicate, and the last one would win.
 func checkDuplicateKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
 		keys     map[string]bool
 		isObject bool
 		wantKey  bool
+		fold     bool
 	}
 	var stack []*frame
 	for {
@@ -103,11 +119,15 @@ func checkDuplicateKeys(body []byte) error {
 		}
 		if top != nil && top.isObject && top.wantKey {
 			if key, ok := tok.(string); ok {
-				if top.keys[key] {
+				k := key
+				if top.fold {
+					k = foldKey(key)
+				}
+				if top.keys[k] {
 					return &quire.Error{Code: quire.EBADREQUEST, Message: fmt.Sprintf("duplicate key %q", key),
 						Fields: []quire.FieldError{{Field: key, Message: "appears more than once"}}}
 				}
-				top.keys[key] = true
+				top.keys[k] = true
 				top.wantKey = false
 				continue
 			}
@@ -117,13 +137,31 @@ func checkDuplicateKeys(body []byte) error {
 		}
 		switch tok {
 		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]bool{}, isObject: true, wantKey: true})
+			stack = append(stack, &frame{keys: map[string]bool{}, isObject: true, wantKey: true, fold: len(stack) == 0})
 		case json.Delim('['):
 			stack = append(stack, &frame{})
 		case json.Delim('}'), json.Delim(']'):
 			stack = stack[:len(stack)-1]
 		}
 	}
+}
+
+// foldKey maps every rune of s to the smallest rune of its case-folding
+// orbit, as encoding/json does when it matches a key to a struct field.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				r = f
+				break
+			}
+			r = f
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // writeJSON encodes v with status.
