@@ -35,6 +35,8 @@ type Page struct {
 	PublishedAt           *time.Time `json:"published_at"`
 	HasUnpublishedChanges bool       `json:"has_unpublished_changes"`
 	Blocks                []Block    `json:"blocks"`
+	// ContentHash fingerprints title, slug and blocks (see ContentHash).
+	ContentHash string `json:"-"`
 }
 
 // Block is one typed content block of a page's working copy. Content is the
@@ -83,6 +85,7 @@ type Revision struct {
 	CreatedBy   string          `json:"created_by_user_id"`
 	CreatedAt   time.Time       `json:"created_at"`
 	PublishedAt *time.Time      `json:"published_at"`
+	ContentHash string          `json:"-"`
 }
 
 // SnapshotBlock is a block inside a revision; its place in Revision.Blocks is

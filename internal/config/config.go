@@ -41,6 +41,7 @@ type Config struct {
 	LoginIPFailures int
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
+	PublicMaxAge    time.Duration
 }
 
 // setting is one row of the settings table: the variable, its flag twin,
@@ -71,6 +72,7 @@ var settings = []setting{
 	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 }
 

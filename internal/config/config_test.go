@@ -55,7 +55,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 	want := Config{
 		Addr: "127.0.0.1:8080", DataDir: "./quire-data", AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
 		LogFormat: "text", LogLevel: "info", MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20,
-		LoginFailures: 5, LoginIPFailures: 20, LoginWindow: 15 * time.Minute, ShutdownTimeout: 15 * time.Second,
+		LoginFailures: 5, LoginIPFailures: 20, LoginWindow: 15 * time.Minute, ShutdownTimeout: 15 * time.Second, PublicMaxAge: 30 * time.Second,
 	}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)

@@ -6,9 +6,12 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/quirecms/quire/internal/delivery"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -35,7 +38,9 @@ type Route struct {
 	// SessionOnly routes refuse API tokens: they act on the caller's own
 	// login (password, logout-all, profile), which a token does not have.
 	SessionOnly bool
-	handler     http.HandlerFunc
+	// MaxBody overrides the JSON body limit (routes that carry whole pages).
+	MaxBody int64
+	handler http.HandlerFunc
 }
 
 // Deps is what the API needs from the rest of the program.
@@ -45,12 +50,16 @@ type Deps struct {
 	Tokens   *service.Tokens
 	Audit    *service.Audit
 	Settings *service.Settings
-	Ready    func(r *http.Request) error
-	Log      *slog.Logger
-	Registry *prometheus.Registry
-	Trusted  []netip.Prefix
-	Origins  []string
-	MaxBody  int64
+	Pages    *service.Pages
+	Delivery *delivery.Pages
+	// PublicMaxAge is the Cache-Control max-age of public delivery.
+	PublicMaxAge time.Duration
+	Ready        func(r *http.Request) error
+	Log          *slog.Logger
+	Registry     *prometheus.Registry
+	Trusted      []netip.Prefix
+	Origins      []string
+	MaxBody      int64
 }
 
 // API is the HTTP handler of Quire.
@@ -66,6 +75,8 @@ type API struct {
 	maxBody int64
 	handler http.Handler
 	doc     []byte // the OpenAPI document, encoded once
+
+	publicCacheControl string
 }
 
 // New builds the handler with every route registered.
@@ -79,13 +90,14 @@ func New(d Deps) *API {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	a.publicCacheControl = "public, max-age=" + strconv.Itoa(int(d.PublicMaxAge.Seconds()))
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		h := rt.handler
 		if rt.MinRole != Public {
 			h = a.authenticate(rt.MinRole, rt.SessionOnly, h)
 		}
-		a.mux.Handle(rt.Method+" "+rt.Path, h)
+		a.mux.Handle(rt.Method+" "+rt.Path, a.limitBody(rt, h))
 	}
 	a.doc, _ = json.Marshal(a.Document())
 	a.handler = a.outer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +114,18 @@ func New(d Deps) *API {
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
+// limitBody caps the request body of a route: its own limit or the default.
+func (a *API) limitBody(rt Route, next http.HandlerFunc) http.HandlerFunc {
+	limit := a.maxBody
+	if rt.MaxBody > 0 {
+		limit = rt.MaxBody
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next(w, r)
+	}
+}
+
 // RouteFor returns the route the mux picks for r, the way it would serve it.
 func (a *API) RouteFor(r *http.Request) (Route, bool) {
 	_, pattern := a.mux.Handler(r)
@@ -117,6 +141,9 @@ func (a *API) RouteFor(r *http.Request) (Route, bool) {
 func (a *API) Routes() []Route { return a.routes }
 
 const v1 = "/api/v1"
+
+// pageBodyLimit fits a page at its limits: 500 blocks of 64 KiB, plus JSON.
+const pageBodyLimit = 34 << 20
 
 func (a *API) table() []Route {
 	user := map[int]string{200: "User"}
@@ -144,6 +171,25 @@ func (a *API) table() []Route {
 		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
 		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},
 		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
+
+		{Method: "GET", Path: v1 + "/pages", MinRole: quire.RoleViewer, Summary: "List pages (filters status, created_by, q; sort updated_at|created_at)", Tag: "pages", Responses: map[int]string{200: "PageList", 422: "Problem"}, handler: a.listPages},
+		{Method: "POST", Path: v1 + "/pages", MinRole: quire.RoleAuthor, MaxBody: pageBodyLimit, Summary: "Create a page, optionally with blocks", Tag: "pages", Request: "NewPage", Responses: map[int]string{201: "Page", 409: "Problem", 413: "Problem", 422: "Problem"}, handler: a.createPage},
+		{Method: "GET", Path: v1 + "/pages/{id}", MinRole: quire.RoleViewer, Summary: "Get a page with its ordered blocks", Tag: "pages", Responses: map[int]string{200: "Page", 404: "Problem"}, handler: a.getPage},
+		{Method: "PATCH", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Summary: "Change a page's title or slug (If-Match; authors: own pages)", Tag: "pages", Request: "PagePatch", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updatePage},
+		{Method: "DELETE", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Summary: "Delete a page (If-Match; authors: own, never published)", Tag: "pages", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deletePage},
+		{Method: "GET", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleViewer, Summary: "A page's ordered blocks", Tag: "blocks", Responses: map[int]string{200: "BlockItems", 404: "Problem"}, handler: a.listBlocks},
+		{Method: "POST", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Summary: "Add one block (at position, default the end)", Tag: "blocks", Request: "NewBlock", Responses: map[int]string{201: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.addBlock},
+		{Method: "PUT", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, MaxBody: pageBodyLimit, Summary: "Replace the whole ordered block list atomically (If-Match)", Tag: "blocks", Request: "BlockList", Responses: map[int]string{200: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.replaceBlocks},
+		{Method: "PATCH", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Summary: "Change one block's content or position (If-Match)", Tag: "blocks", Request: "BlockPatch", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateBlock},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Summary: "Remove one block (If-Match)", Tag: "blocks", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem"}, handler: a.deleteBlock},
+		{Method: "GET", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleViewer, Summary: "A page's revisions, newest first", Tag: "revisions", Responses: map[int]string{200: "RevisionList", 404: "Problem"}, handler: a.listRevisions},
+		{Method: "POST", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleAuthor, Summary: "Snapshot the working copy as a draft revision", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{201: "Revision", 404: "Problem"}, handler: a.saveDraft},
+		{Method: "GET", Path: v1 + "/pages/{id}/revisions/{rid}", MinRole: quire.RoleViewer, Summary: "A revision with its snapshot", Tag: "revisions", Responses: map[int]string{200: "Revision", 404: "Problem"}, handler: a.getRevision},
+		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", MinRole: quire.RoleEditor, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
+		{Method: "POST", Path: v1 + "/pages/{id}/publish", MinRole: quire.RoleEditor, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
+		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
+		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first", Tag: "public", Responses: map[int]string{200: "PublicPageList"}, handler: a.listPublicPages},
+		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
 
 		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
 		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},

@@ -134,7 +134,6 @@ func (a *API) outer(next http.Handler) http.Handler {
 		if a.cors(sw, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(sw, r.Body, a.maxBody)
 		next.ServeHTTP(sw, r)
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/quirecms/quire"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -65,6 +66,51 @@ var schemas = obj{
 	"NewAPIToken": object([]string{"name", "role"}, obj{
 		"name": str("minLength", 1, "maxLength", 100), "role": roleEnum, "expires_at": str("format", "date-time"),
 	}),
+	"BlockInput": quire.BlockInputSchema(),
+	"Block": object([]string{"id", "type", "position", "content", "created_by", "created_at", "updated_at"}, obj{
+		"id": str(), "type": str("enum", quire.BlockTypes), "position": obj{"type": "integer", "minimum": 0},
+		"content": obj{"type": "object"}, "created_by": str(), "created_at": dateTime, "updated_at": dateTime,
+	}),
+	"Page":        object([]string{"id", "slug", "title", "created_by", "updated_by", "created_at", "updated_at", "version", "published_revision_id", "published_at", "has_unpublished_changes", "blocks"}, pageProps(true)),
+	"PageSummary": object([]string{"id", "slug", "title", "created_by", "updated_by", "created_at", "updated_at", "version", "published_revision_id", "published_at", "has_unpublished_changes"}, pageProps(false)),
+	"PageList":    listOf("PageSummary"),
+	"NewPage": object([]string{"slug", "title"}, obj{
+		"slug":   str("maxLength", quire.MaxSlugLen, "pattern", "^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"),
+		"title":  str("maxLength", quire.MaxTitleLen),
+		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+	}),
+	"PagePatch": object(nil, obj{
+		"slug": str("maxLength", quire.MaxSlugLen), "title": str("maxLength", quire.MaxTitleLen),
+	}),
+	"BlockList": object([]string{"blocks"}, obj{
+		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+	}),
+	"BlockItems": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Block")}}),
+	"NewBlock": object([]string{"type", "content"}, obj{
+		"type": str("enum", quire.BlockTypes), "content": obj{"type": "object", "description": "As BlockInput for the type"},
+		"position": obj{"type": "integer", "minimum": 0, "description": "Default: after the last block"},
+	}),
+	"BlockPatch": object(nil, obj{
+		"type": str("enum", quire.BlockTypes), "content": obj{"type": "object"}, "position": obj{"type": "integer", "minimum": 0},
+	}),
+	"NoteInput": object(nil, obj{"note": str("maxLength", quire.MaxNoteLen)}),
+	"Revision": object([]string{"id", "page_id", "number", "status", "title", "slug", "note", "created_by_user_id", "created_at", "published_at"}, obj{
+		"id": str(), "page_id": str(), "number": obj{"type": "integer"}, "status": str("enum", []string{"draft", "published", "archived"}),
+		"title": str(), "slug": str(), "note": str(), "created_by_user_id": str(), "created_at": dateTime,
+		"published_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+		"blocks":       obj{"type": []string{"array", "null"}, "items": object([]string{"id", "type", "content"}, obj{"id": str(), "type": str(), "content": obj{"type": "object"}})},
+	}),
+	"RevisionList": listOf("Revision"),
+	"PublicPage": object([]string{"slug", "title", "blocks", "published_at", "revision"}, obj{
+		"slug": str(), "title": str(), "published_at": dateTime, "revision": obj{"type": "integer"},
+		"blocks": obj{"type": "array", "items": object([]string{"id", "type", "content"}, obj{
+			"id": str(), "type": str(), "content": obj{"type": "object", "description": "Image blocks also carry url, mime_type, width and height of their media"},
+		})},
+	}),
+	"PublicPageSummary": object([]string{"slug", "title", "published_at", "revision"}, obj{
+		"slug": str(), "title": str(), "published_at": dateTime, "revision": obj{"type": "integer"},
+	}),
+	"PublicPageList": listOf("PublicPageSummary"),
 	"Setting": object([]string{"key", "value", "public", "updated_by", "updated_at", "version"}, obj{
 		"key": str("pattern", "^[a-z][a-z0-9_.-]{0,99}$"), "value": obj{"description": "Any JSON value, at most 64 KiB"},
 		"public": obj{"type": "boolean"}, "updated_by": str(), "updated_at": dateTime, "version": obj{"type": "integer"},
@@ -83,6 +129,20 @@ var schemas = obj{
 	"AuditVerification": object([]string{"ok", "entries", "first_bad_id"}, obj{
 		"ok": obj{"type": "boolean"}, "entries": obj{"type": "integer"}, "first_bad_id": str(), "reason": str(),
 	}),
+}
+
+func pageProps(withBlocks bool) obj {
+	nullable := obj{"type": []string{"string", "null"}}
+	p := obj{"id": str(), "slug": str(), "title": str(), "created_by": str(), "updated_by": str(),
+		"created_at": dateTime, "updated_at": dateTime, "version": obj{"type": "integer"},
+		"published_revision_id": nullable, "published_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+		"has_unpublished_changes": obj{"type": "boolean"}}
+	if withBlocks {
+		p["blocks"] = obj{"type": "array", "items": ref("Block")}
+	} else {
+		p["blocks"] = obj{"type": "null"}
+	}
+	return p
 }
 
 var tokenRequired = []string{"id", "name", "prefix", "role", "created_by", "created_at", "expires_at", "last_used_at"}
@@ -110,14 +170,15 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 func (a *API) Document() obj {
 	paths := obj{}
 	for _, rt := range a.routes {
-		item, _ := paths[rt.Path].(obj)
+		path := OpenAPIPath(rt.Path)
+		item, _ := paths[path].(obj)
 		if item == nil {
 			item = obj{}
-			paths[rt.Path] = item
+			paths[path] = item
 		}
 		op := obj{"summary": rt.Summary, "tags": []string{rt.Tag}, "operationId": operationID(rt)}
 		var params []obj
-		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
 			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
 		}
 		if strings.HasSuffix(rt.Path, "s") && rt.Method == "GET" && strings.Contains(rt.Responses[200], "List") {
@@ -169,9 +230,13 @@ func (a *API) Document() obj {
 	}
 }
 
+// OpenAPIPath is a mux pattern's path as OpenAPI writes it: a trailing
+// wildcard {slug...} is the parameter {slug}.
+func OpenAPIPath(pattern string) string { return strings.ReplaceAll(pattern, "...}", "}") }
+
 func operationID(rt Route) string {
 	parts := []string{strings.ToLower(rt.Method)}
-	for _, p := range strings.Split(rt.Path, "/") {
+	for _, p := range strings.Split(OpenAPIPath(rt.Path), "/") {
 		if p == "" || p == "api" || p == "v1" {
 			continue
 		}

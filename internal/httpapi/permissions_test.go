@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,7 +75,8 @@ func TestPermissionMatrix(t *testing.T) {
 					case c.role != "":
 						token = e.login(emails[c.role], testPassword).AccessToken
 					}
-					path := strings.NewReplacer("{id}", store.NewID(), "{key}", "matrix.key").Replace(rt.Path)
+					path := strings.NewReplacer("{id}", store.NewID(), "{key}", "matrix.key", "{block_id}", store.NewID(),
+						"{rid}", store.NewID(), "{slug...}", "no-such-page").Replace(rt.Path)
 					var body any
 					if rt.Request != "" {
 						body = map[string]any{}
@@ -117,7 +119,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	n := 0
 	for _, rt := range e.srv.API.Routes() {
-		op, ok := doc.Paths[rt.Path][strings.ToLower(rt.Method)]
+		op, ok := doc.Paths[httpapi.OpenAPIPath(rt.Path)][strings.ToLower(rt.Method)]
 		if !ok {
 			t.Errorf("%s %s is served but missing from the OpenAPI document", rt.Method, rt.Path)
 			continue
@@ -129,7 +131,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	for path, ops := range doc.Paths {
 		for method := range ops {
-			r := e.do(strings.ToUpper(method), strings.ReplaceAll(path, "{id}", "x"), "", nil)
+			r := e.do(strings.ToUpper(method), regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, "x"), "", nil)
 			if r.Status == http.StatusNotFound && strings.Contains(string(r.Body), "no such route") || r.Status == http.StatusMethodNotAllowed {
 				t.Errorf("documented %s %s is not served", method, path)
 			}

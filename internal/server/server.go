@@ -26,10 +26,15 @@ import (
 	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/clientip"
 	"github.com/quirecms/quire/internal/config"
+	"github.com/quirecms/quire/internal/delivery"
 	"github.com/quirecms/quire/internal/httpapi"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/store"
 )
+
+// publicCacheTTL bounds how long a node serves a public page that another
+// node's write made stale; this node's own writes invalidate at once.
+const publicCacheTTL = 5 * time.Second
 
 // Server is a running Quire instance.
 type Server struct {
@@ -90,7 +95,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
+	deliveryPages := delivery.NewPages(db, publicCacheTTL)
 	s.API = httpapi.New(httpapi.Deps{
+		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,

@@ -1,0 +1,215 @@
+// Package delivery is the public read side of Quire: published pages by
+// slug, served from an in-process cache of encoded response bytes. It is
+// the hot path of the product, so a cache hit is a map lookup and a write
+// of bytes that were encoded once.
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/store"
+)
+
+// Document is an encoded public response and its strong ETag. A Document
+// with NotFound set is a cached "nothing is published at this slug".
+type Document struct {
+	Body     []byte
+	ETag     string
+	NotFound bool
+	built    time.Time
+}
+
+// Pages serves published pages.
+type Pages struct {
+	db      *store.DB
+	ttl     time.Duration
+	maxKeys int
+	group   singleflight.Group
+
+	mu      sync.RWMutex
+	entries map[string]*Document
+	gen     uint64 // bumped by every invalidation
+}
+
+// NewPages returns the delivery service. ttl bounds how long this node may
+// serve an entry that another node's write made stale; writes through this
+// node invalidate at once.
+func NewPages(db *store.DB, ttl time.Duration) *Pages {
+	return &Pages{db: db, ttl: ttl, maxKeys: 10_000, entries: map[string]*Document{}}
+}
+
+// Invalidate drops the cached answers for slugs. The page service calls it
+// after a publish, unpublish, slug change or delete commits.
+func (d *Pages) Invalidate(slugs ...string) {
+	d.mu.Lock()
+	for _, s := range slugs {
+		delete(d.entries, s)
+	}
+	d.gen++
+	d.mu.Unlock()
+}
+
+// Page returns the public document for slug. Invalid slugs are answered
+// NotFound without touching the database.
+func (d *Pages) Page(ctx context.Context, slug string) (*Document, error) {
+	d.mu.RLock()
+	doc, ok := d.entries[slug]
+	d.mu.RUnlock()
+	if ok && time.Since(doc.built) < d.ttl {
+		return doc, nil
+	}
+	var v quire.Validator
+	if quire.ValidateSlug(&v, "slug", slug); v.Err() != nil {
+		return &Document{NotFound: true}, nil
+	}
+	// One database read per slug however many requests miss at once.
+	res, err, _ := d.group.Do(slug, func() (any, error) {
+		d.mu.RLock()
+		gen := d.gen
+		d.mu.RUnlock()
+		doc, err := d.build(context.WithoutCancel(ctx), slug)
+		if err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		// Keep it only if nothing was invalidated while we read: the
+		// write that did it may not be in doc.
+		if d.gen == gen {
+			if len(d.entries) >= d.maxKeys {
+				d.evict()
+			}
+			d.entries[slug] = doc
+		}
+		d.mu.Unlock()
+		return doc, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*Document), nil
+}
+
+// evict drops about a tenth of the entries, whichever the map yields
+// first; called with mu held. Bounded memory matters more here than
+// perfect recency, and random slugs (404s) must not grow the map forever.
+func (d *Pages) evict() {
+	n := d.maxKeys / 10
+	for k := range d.entries {
+		if n == 0 {
+			return
+		}
+		delete(d.entries, k)
+		n--
+	}
+}
+
+// PublicPage is the public JSON of a published page.
+type PublicPage struct {
+	Slug        string            `json:"slug"`
+	Title       string            `json:"title"`
+	Blocks      []json.RawMessage `json:"blocks"`
+	PublishedAt time.Time         `json:"published_at"`
+	Revision    int               `json:"revision"`
+}
+
+type publicBlock struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Content json.RawMessage `json:"content"`
+}
+
+func (d *Pages) build(ctx context.Context, slug string) (*Document, error) {
+	r := d.db.Reader()
+	p, err := r.PublishedBySlug(ctx, slug)
+	if quire.ErrorCode(err) == quire.ENOTFOUND {
+		return &Document{NotFound: true, built: time.Now()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	media, err := r.LiveMedia(ctx, imageIDs(p.Blocks))
+	if err != nil {
+		return nil, err
+	}
+	out := PublicPage{Slug: p.Slug, Title: p.Title, PublishedAt: p.PublishedAt, Revision: p.Revision, Blocks: make([]json.RawMessage, 0, len(p.Blocks))}
+	for _, b := range p.Blocks {
+		content := b.Content
+		if b.Type == quire.BlockImage {
+			// An image whose media was deleted is dropped from delivery
+			// rather than pointing front-ends at a dead URL.
+			if content = withMedia(b.Content, media); content == nil {
+				continue
+			}
+		}
+		enc, err := json.Marshal(publicBlock{ID: b.ID, Type: b.Type, Content: content})
+		if err != nil {
+			return nil, err
+		}
+		out.Blocks = append(out.Blocks, enc)
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return &Document{Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, built: time.Now()}, nil
+}
+
+func imageIDs(blocks []quire.SnapshotBlock) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		if b.Type != quire.BlockImage {
+			continue
+		}
+		if id := mediaID(b.Content); id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func mediaID(content json.RawMessage) string {
+	var c struct {
+		MediaID string `json:"media_id"`
+	}
+	_ = json.Unmarshal(content, &c)
+	return c.MediaID
+}
+
+// withMedia adds url, width and height of the block's media to its
+// content, or returns nil when the media is gone.
+func withMedia(content json.RawMessage, media map[string]store.MediaRef) json.RawMessage {
+	var c map[string]any
+	if err := json.Unmarshal(content, &c); err != nil {
+		return nil
+	}
+	id, _ := c["media_id"].(string)
+	m, ok := media[id]
+	if !ok {
+		return nil
+	}
+	c["url"] = "/media/" + m.ID + "/" + url.PathEscape(m.Filename)
+	c["mime_type"] = m.MimeType
+	c["width"], c["height"] = m.Width, m.Height
+	out, _ := json.Marshal(c)
+	return out
+}
+
+// Summary is one row of the public page list.
+type Summary = store.PublishedSummary
+
+// List returns published pages, most recently published first.
+func (d *Pages) List(ctx context.Context, after *store.PageCursor, limit int) ([]Summary, error) {
+	return d.db.Reader().PublishedPages(ctx, after, limit)
+}

@@ -1,0 +1,358 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/service"
+	"github.com/quirecms/quire/internal/store"
+)
+
+func writePage(w http.ResponseWriter, status int, p *quire.Page) {
+	if p.Blocks == nil {
+		p.Blocks = []quire.Block{}
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeJSON(w, status, p)
+}
+
+// pageCursor encodes the keyset position of the last page of a list.
+func pageCursor(at time.Time, id string) string {
+	return at.UTC().Format(time.RFC3339Nano) + "|" + id
+}
+
+func parsePageCursor(s string) (*store.PageCursor, bool) {
+	at, id, ok := strings.Cut(s, "|")
+	if !ok {
+		return nil, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil || id == "" {
+		return nil, false
+	}
+	return &store.PageCursor{At: t, ID: id}, true
+}
+
+func (a *API) listPages(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := store.PageFilter{Status: q.Get("status"), CreatedBy: q.Get("created_by"), Q: q.Get("q"), SortBy: q.Get("sort"), Limit: limit + 1}
+	var v quire.Validator
+	// Filters and sorts are an allow-list: nothing else reaches SQL.
+	for key := range q {
+		switch key {
+		case "status", "created_by", "q", "sort", "limit", "cursor":
+		default:
+			v.Add(key, "is not a filter of this list (status, created_by, q, sort)")
+		}
+	}
+	switch f.Status {
+	case "", "draft", "published", "changed":
+	default:
+		v.Add("status", "must be draft, published or changed")
+	}
+	switch f.SortBy {
+	case "", "updated_at", "created_at":
+	default:
+		v.Add("sort", "must be updated_at or created_at")
+	}
+	v.Check(len(f.Q) <= 200, "q", "must be at most 200 characters")
+	v.Check(len(f.CreatedBy) <= 64, "created_by", "is not a user id")
+	if after != "" {
+		c, ok := parsePageCursor(after)
+		v.Check(ok, "cursor", "is not a cursor returned by this list")
+		f.After = c
+	}
+	if err := v.Err(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	pages, err := a.Pages.List(r.Context(), principal(r.Context()), f)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	next := ""
+	if len(pages) > limit {
+		pages = pages[:limit]
+		last := pages[limit-1]
+		at := last.UpdatedAt
+		if f.SortBy == "created_at" {
+			at = last.CreatedAt
+		}
+		next = pageCursor(at, last.ID)
+	}
+	for _, p := range pages {
+		p.Blocks = nil // lists carry no blocks
+	}
+	writeJSON(w, http.StatusOK, list(pages, next))
+}
+
+func (a *API) createPage(w http.ResponseWriter, r *http.Request) {
+	var in service.NewPage
+	if err := decode(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := a.Pages.Create(r.Context(), principal(r.Context()), in)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", v1+"/pages/"+p.ID)
+	writePage(w, http.StatusCreated, p)
+}
+
+func (a *API) getPage(w http.ResponseWriter, r *http.Request) {
+	p, err := a.Pages.Get(r.Context(), principal(r.Context()), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writePage(w, http.StatusOK, p)
+}
+
+// pageWrite decodes body (when non-nil), reads If-Match and runs fn,
+// answering with the changed page.
+func (a *API) pageWrite(w http.ResponseWriter, r *http.Request, body any, status int, fn func(p *quire.Principal, version int64) (*quire.Page, error)) {
+	if body != nil {
+		if err := decode(r, body); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := fn(principal(r.Context()), version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writePage(w, status, p)
+}
+
+func (a *API) updatePage(w http.ResponseWriter, r *http.Request) {
+	var in service.PagePatch
+	a.pageWrite(w, r, &in, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.Update(r.Context(), p, r.PathValue("id"), v, in)
+	})
+}
+
+func (a *API) deletePage(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := a.Pages.Delete(r.Context(), principal(r.Context()), r.PathValue("id"), version); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) listBlocks(w http.ResponseWriter, r *http.Request) {
+	p, err := a.Pages.Get(r.Context(), principal(r.Context()), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeJSON(w, http.StatusOK, map[string]any{"data": nonNil(p.Blocks)})
+}
+
+type blockList struct {
+	Blocks []quire.BlockInput `json:"blocks"`
+}
+
+func (a *API) replaceBlocks(w http.ResponseWriter, r *http.Request) {
+	var in blockList
+	a.pageWrite(w, r, &in, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		if in.Blocks == nil {
+			return nil, quire.Invalid(quire.FieldError{Field: "blocks", Message: "is required (an empty list removes every block)"})
+		}
+		return a.Pages.ReplaceBlocks(r.Context(), p, r.PathValue("id"), v, in.Blocks)
+	})
+}
+
+func (a *API) addBlock(w http.ResponseWriter, r *http.Request) {
+	var in service.NewBlock
+	a.pageWrite(w, r, &in, http.StatusCreated, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.AddBlock(r.Context(), p, r.PathValue("id"), v, in)
+	})
+}
+
+func (a *API) updateBlock(w http.ResponseWriter, r *http.Request) {
+	var in service.BlockPatch
+	a.pageWrite(w, r, &in, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.UpdateBlock(r.Context(), p, r.PathValue("id"), r.PathValue("block_id"), v, in)
+	})
+}
+
+func (a *API) deleteBlock(w http.ResponseWriter, r *http.Request) {
+	a.pageWrite(w, r, nil, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.DeleteBlock(r.Context(), p, r.PathValue("id"), r.PathValue("block_id"), v)
+	})
+}
+
+type noteInput struct {
+	Note string `json:"note"`
+}
+
+// optionalNote decodes {note} when there is a body; an empty body means no note.
+func optionalNote(r *http.Request) (string, error) {
+	if r.ContentLength == 0 {
+		return "", nil
+	}
+	var in noteInput
+	err := decode(r, &in)
+	return in.Note, err
+}
+
+func (a *API) listRevisions(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	afterNumber := 0
+	if after != "" {
+		if afterNumber, err = strconv.Atoi(after); err != nil || afterNumber <= 0 {
+			writeError(w, r, quire.Invalid(quire.FieldError{Field: "cursor", Message: "is not a cursor returned by this list"}))
+			return
+		}
+	}
+	revs, err := a.Pages.Revisions(r.Context(), principal(r.Context()), r.PathValue("id"), afterNumber, limit+1)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	next := ""
+	if len(revs) > limit {
+		revs, next = revs[:limit], strconv.Itoa(revs[limit-1].Number)
+	}
+	for _, rev := range revs {
+		rev.Blocks = nil
+	}
+	writeJSON(w, http.StatusOK, list(revs, next))
+}
+
+func (a *API) saveDraft(w http.ResponseWriter, r *http.Request) {
+	note, err := optionalNote(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rev, err := a.Pages.SaveDraft(r.Context(), principal(r.Context()), r.PathValue("id"), note)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, rev)
+}
+
+func (a *API) getRevision(w http.ResponseWriter, r *http.Request) {
+	rev, err := a.Pages.Revision(r.Context(), principal(r.Context()), r.PathValue("id"), r.PathValue("rid"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rev)
+}
+
+func (a *API) restoreRevision(w http.ResponseWriter, r *http.Request) {
+	a.pageWrite(w, r, nil, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.Restore(r.Context(), p, r.PathValue("id"), r.PathValue("rid"), v)
+	})
+}
+
+func (a *API) publish(w http.ResponseWriter, r *http.Request) {
+	note, err := optionalNote(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rev, err := a.Pages.Publish(r.Context(), principal(r.Context()), r.PathValue("id"), version, note)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rev)
+}
+
+func (a *API) unpublish(w http.ResponseWriter, r *http.Request) {
+	a.pageWrite(w, r, nil, http.StatusOK, func(p *quire.Principal, v int64) (*quire.Page, error) {
+		return a.Pages.Unpublish(r.Context(), p, r.PathValue("id"), v)
+	})
+}
+
+// --- public delivery ---
+
+// publicPage is the hot path: a cache lookup and a write of bytes encoded once.
+func (a *API) publicPage(w http.ResponseWriter, r *http.Request) {
+	doc, err := a.Delivery.Page(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if doc.NotFound {
+		writeError(w, r, errNothingPublished)
+		return
+	}
+	h := w.Header()
+	h.Set("ETag", doc.ETag)
+	h.Set("Cache-Control", a.publicCacheControl)
+	if etagMatches(r.Header.Get("If-None-Match"), doc.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(doc.Body)))
+	_, _ = w.Write(doc.Body)
+}
+
+var errNothingPublished = quire.Errorf(quire.ENOTFOUND, "nothing is published at this slug")
+
+func (a *API) listPublicPages(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var cursor *store.PageCursor
+	if after != "" {
+		c, ok := parsePageCursor(after)
+		if !ok {
+			writeError(w, r, quire.Invalid(quire.FieldError{Field: "cursor", Message: "is not a cursor returned by this list"}))
+			return
+		}
+		cursor = c
+	}
+	pages, err := a.Delivery.List(r.Context(), cursor, limit+1)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	next := ""
+	if len(pages) > limit {
+		pages = pages[:limit]
+		next = pageCursor(pages[limit-1].PublishedAt, pages[limit-1].PageID)
+	}
+	w.Header().Set("Cache-Control", a.publicCacheControl)
+	writeJSON(w, http.StatusOK, list(pages, next))
+}

@@ -1,0 +1,423 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/store"
+)
+
+// Pages manages pages, their blocks and revisions: the editor's side.
+// Changes that affect what the public sees call invalidate after commit.
+type Pages struct {
+	db         *store.DB
+	invalidate func(slugs ...string)
+}
+
+// NewPages returns the page service; invalidate is told every slug whose
+// public answer may have changed, after the change commits.
+func NewPages(db *store.DB, invalidate func(slugs ...string)) *Pages {
+	if invalidate == nil {
+		invalidate = func(...string) {}
+	}
+	return &Pages{db: db, invalidate: invalidate}
+}
+
+// Page audit actions.
+const (
+	ActionPageCreate    = "page.create"
+	ActionPageUpdate    = "page.update"
+	ActionPageDelete    = "page.delete"
+	ActionBlocksReplace = "page.blocks_replace"
+	ActionBlockCreate   = "page.block_create"
+	ActionBlockUpdate   = "page.block_update"
+	ActionBlockDelete   = "page.block_delete"
+	ActionRevisionSave  = "page.revision_create"
+	ActionPublish       = "page.publish"
+	ActionUnpublish     = "page.unpublish"
+	ActionRestore       = "page.restore"
+)
+
+// NewPage is the body of POST /pages.
+type NewPage struct {
+	Slug   string             `json:"slug"`
+	Title  string             `json:"title"`
+	Blocks []quire.BlockInput `json:"blocks"`
+}
+
+// PagePatch is the body of PATCH /pages/{id}.
+type PagePatch struct {
+	Slug  *string `json:"slug"`
+	Title *string `json:"title"`
+}
+
+// canEdit: editors and admins edit every page, authors their own.
+func canEdit(p *quire.Principal, page *quire.Page) error {
+	if err := require(p, quire.RoleAuthor); err != nil {
+		return err
+	}
+	if !p.Can(quire.RoleEditor) && page.CreatedBy != p.UserID {
+		return quire.Errorf(quire.EFORBIDDEN, "authors can change only their own pages")
+	}
+	return nil
+}
+
+// validateBlocks validates a whole block list and checks, in tx, that every
+// image block names live media.
+func validateBlocks(ctx context.Context, tx *store.Tx, in []quire.BlockInput) ([]quire.Block, error) {
+	contents, err := quire.ValidateBlocks(in)
+	if err != nil {
+		return nil, err
+	}
+	blocks := make([]quire.Block, len(in))
+	for i := range in {
+		blocks[i] = quire.Block{Type: in[i].Type, Content: contents[i]}
+	}
+	return blocks, checkMedia(ctx, tx, blocks, func(i int) string { return fmt.Sprintf("blocks[%d].content.media_id", i) })
+}
+
+// checkMedia refuses image blocks whose media is missing or deleted, with
+// one query for the whole list.
+func checkMedia(ctx context.Context, tx *store.Tx, blocks []quire.Block, field func(i int) string) error {
+	ids := make([]string, 0)
+	index := map[int]string{}
+	for i, b := range blocks {
+		if b.Type != quire.BlockImage {
+			continue
+		}
+		var c struct {
+			MediaID string `json:"media_id"`
+		}
+		if err := json.Unmarshal(b.Content, &c); err == nil && c.MediaID != "" {
+			ids = append(ids, c.MediaID)
+			index[i] = c.MediaID
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	live, err := tx.LiveMedia(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var v quire.Validator
+	for i := range blocks {
+		if id, ok := index[i]; ok {
+			if _, ok := live[id]; !ok {
+				v.Add(field(i), "names media that does not exist or was deleted")
+			}
+		}
+	}
+	return v.Err()
+}
+
+// rehash recomputes the locked page's content hash from its stored blocks
+// and writes title, slug and hash; it returns the blocks.
+func rehash(ctx context.Context, tx *store.Tx, page *quire.Page) ([]quire.Block, error) {
+	blocks, err := tx.PageBlocks(ctx, page.ID)
+	if err != nil {
+		return nil, err
+	}
+	page.ContentHash = quire.ContentHash(page.Title, page.Slug, quire.Snapshot(blocks))
+	return blocks, tx.UpdatePageFields(ctx, page)
+}
+
+// reload reads the page back after a change, with blocks and derived fields.
+func reload(ctx context.Context, tx *store.Tx, id string) (*quire.Page, error) {
+	page, err := tx.Page(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if page.Blocks, err = tx.PageBlocks(ctx, id); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+func pageFields(p *quire.Page) map[string]any {
+	return map[string]any{"slug": p.Slug, "title": p.Title}
+}
+
+// Create adds a page, optionally with its first blocks.
+func (s *Pages) Create(ctx context.Context, p *quire.Principal, in NewPage) (*quire.Page, error) {
+	if err := require(p, quire.RoleAuthor); err != nil {
+		return nil, err
+	}
+	var v quire.Validator
+	quire.ValidateSlug(&v, "slug", in.Slug)
+	quire.ValidateTitle(&v, "title", in.Title)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var page *quire.Page
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		blocks, err := validateBlocks(ctx, tx, in.Blocks)
+		if err != nil {
+			return err
+		}
+		page = &quire.Page{Slug: in.Slug, Title: in.Title, CreatedBy: p.UserID, UpdatedBy: p.UserID,
+			ContentHash: quire.ContentHash(in.Title, in.Slug, quire.Snapshot(blocks))}
+		if err := tx.CreatePage(ctx, page); err != nil {
+			return err
+		}
+		if err := tx.ReplaceBlocks(ctx, page.ID, p.UserID, blocks); err != nil {
+			return err
+		}
+		after := pageFields(page)
+		after["blocks"] = len(blocks)
+		if err := audit(ctx, tx, p.UserID, ActionPageCreate, "page", page.ID, quire.Changes(nil, after)); err != nil {
+			return err
+		}
+		page, err = reload(ctx, tx, page.ID)
+		return err
+	})
+	return page, err
+}
+
+// Get returns a page with its ordered blocks (two queries, whatever the
+// number of blocks).
+func (s *Pages) Get(ctx context.Context, p *quire.Principal, id string) (*quire.Page, error) {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	return reload(ctx, s.db.Reader(), id)
+}
+
+// List returns pages without blocks.
+func (s *Pages) List(ctx context.Context, p *quire.Principal, f store.PageFilter) ([]*quire.Page, error) {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.db.Reader().Pages(ctx, f)
+}
+
+// change runs fn on a locked page that p may edit, then rehashes the
+// working copy, writes the audit entry fn describes and returns the page.
+func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMatch int64,
+	fn func(tx *store.Tx, page *quire.Page) (action string, details map[string]any, err error)) (*quire.Page, error) {
+	var out *quire.Page
+	var slugs []string
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		page, err := tx.Page(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := canEdit(p, page); err != nil {
+			return err
+		}
+		if page, err = tx.LockPage(ctx, id, ifMatch, p.UserID); err != nil {
+			return err
+		}
+		oldSlug := page.Slug
+		action, details, err := fn(tx, page)
+		if err != nil {
+			return err
+		}
+		if _, err := rehash(ctx, tx, page); err != nil {
+			return err
+		}
+		if page.PublishedRevisionID != nil && page.Slug != oldSlug {
+			slugs = []string{oldSlug, page.Slug}
+		}
+		if err := audit(ctx, tx, p.UserID, action, "page", id, details); err != nil {
+			return err
+		}
+		out, err = reload(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(slugs...)
+	return out, nil
+}
+
+// Update changes a page's title or slug.
+func (s *Pages) Update(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in PagePatch) (*quire.Page, error) {
+	var v quire.Validator
+	if in.Slug != nil {
+		quire.ValidateSlug(&v, "slug", *in.Slug)
+	}
+	if in.Title != nil {
+		quire.ValidateTitle(&v, "title", *in.Title)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
+		before := pageFields(page)
+		if in.Slug != nil {
+			page.Slug = *in.Slug
+		}
+		if in.Title != nil {
+			page.Title = *in.Title
+		}
+		return ActionPageUpdate, quire.Changes(before, pageFields(page)), nil
+	})
+}
+
+// ReplaceBlocks makes in the page's whole block list (the editor's save).
+func (s *Pages) ReplaceBlocks(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in []quire.BlockInput) (*quire.Page, error) {
+	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
+		blocks, err := validateBlocks(ctx, tx, in)
+		if err != nil {
+			return "", nil, err
+		}
+		before, err := tx.CountBlocks(ctx, id)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := tx.ReplaceBlocks(ctx, id, p.UserID, blocks); err != nil {
+			return "", nil, err
+		}
+		return ActionBlocksReplace, map[string]any{"before": map[string]any{"blocks": before}, "after": map[string]any{"blocks": len(blocks)}}, nil
+	})
+}
+
+// NewBlock is the body of POST /pages/{id}/blocks.
+type NewBlock struct {
+	Type     string          `json:"type"`
+	Content  json.RawMessage `json:"content"`
+	Position *int            `json:"position"` // default: at the end
+}
+
+// BlockPatch is the body of PATCH /pages/{id}/blocks/{block_id}.
+type BlockPatch struct {
+	Type     *string         `json:"type"`
+	Content  json.RawMessage `json:"content"`
+	Position *int            `json:"position"`
+}
+
+func oneBlock(ctx context.Context, tx *store.Tx, in quire.BlockInput) (json.RawMessage, error) {
+	content, err := quire.ValidateSingleBlock(in)
+	if err != nil {
+		return nil, err
+	}
+	b := []quire.Block{{Type: in.Type, Content: content}}
+	return content, checkMedia(ctx, tx, b, func(int) string { return "content.media_id" })
+}
+
+// AddBlock inserts one block.
+func (s *Pages) AddBlock(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in NewBlock) (*quire.Page, error) {
+	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
+		content, err := oneBlock(ctx, tx, quire.BlockInput{Type: in.Type, Content: in.Content})
+		if err != nil {
+			return "", nil, err
+		}
+		n, err := tx.CountBlocks(ctx, id)
+		if err != nil {
+			return "", nil, err
+		}
+		if n >= quire.MaxBlocksPerPage {
+			return "", nil, quire.Errorf(quire.ETOOLARGE, "a page has at most %d blocks", quire.MaxBlocksPerPage)
+		}
+		b := &quire.Block{PageID: id, Type: in.Type, Content: content, CreatedBy: p.UserID, Position: -1}
+		if in.Position != nil {
+			b.Position = *in.Position
+		}
+		if err := tx.InsertBlock(ctx, b); err != nil {
+			return "", nil, err
+		}
+		return ActionBlockCreate, map[string]any{"after": map[string]any{"block_id": b.ID, "type": b.Type, "position": b.Position}}, nil
+	})
+}
+
+// UpdateBlock changes one block's content (and type) and/or moves it.
+func (s *Pages) UpdateBlock(ctx context.Context, p *quire.Principal, id, blockID string, ifMatch int64, in BlockPatch) (*quire.Page, error) {
+	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
+		b, err := tx.Block(ctx, id, blockID)
+		if err != nil {
+			return "", nil, err
+		}
+		before := map[string]any{"type": b.Type, "position": b.Position, "content": json.RawMessage(b.Content)}
+		if in.Type != nil || in.Content != nil {
+			typ, content := b.Type, json.RawMessage(b.Content)
+			if in.Type != nil {
+				typ = *in.Type
+			}
+			if in.Content != nil {
+				content = in.Content
+			}
+			if b.Content, err = oneBlock(ctx, tx, quire.BlockInput{Type: typ, Content: content}); err != nil {
+				return "", nil, err
+			}
+			b.Type = typ
+			if err := tx.UpdateBlockContent(ctx, &b); err != nil {
+				return "", nil, err
+			}
+		}
+		if in.Position != nil {
+			if b.Position, err = tx.MoveBlock(ctx, id, blockID, *in.Position); err != nil {
+				return "", nil, err
+			}
+		}
+		after := map[string]any{"type": b.Type, "position": b.Position, "content": json.RawMessage(b.Content)}
+		d := quire.Changes(toAny(before), toAny(after))
+		d["block_id"] = blockID
+		return ActionBlockUpdate, d, nil
+	})
+}
+
+// toAny round-trips v through JSON so that Changes compares plain values.
+func toAny(m map[string]any) map[string]any {
+	b, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// DeleteBlock removes one block.
+func (s *Pages) DeleteBlock(ctx context.Context, p *quire.Principal, id, blockID string, ifMatch int64) (*quire.Page, error) {
+	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
+		b, err := tx.Block(ctx, id, blockID)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := tx.DeleteBlock(ctx, id, blockID); err != nil {
+			return "", nil, err
+		}
+		return ActionBlockDelete, map[string]any{"before": map[string]any{"block_id": blockID, "type": b.Type, "position": b.Position}}, nil
+	})
+}
+
+// Delete removes a page. Editors and admins may delete any page; authors
+// only their own, and only if it was never published.
+func (s *Pages) Delete(ctx context.Context, p *quire.Principal, id string, ifMatch int64) error {
+	var slug string
+	published := false
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		page, err := tx.Page(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := canEdit(p, page); err != nil {
+			return err
+		}
+		if page, err = tx.LockPage(ctx, id, ifMatch, p.UserID); err != nil {
+			return err
+		}
+		if !p.Can(quire.RoleEditor) {
+			ever, err := tx.EverPublished(ctx, id)
+			if err != nil {
+				return err
+			}
+			if ever {
+				return quire.Errorf(quire.EFORBIDDEN, "authors cannot delete a page that was ever published; ask an editor")
+			}
+		}
+		slug, published = page.Slug, page.PublishedRevisionID != nil
+		if err := tx.DeletePage(ctx, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, p.UserID, ActionPageDelete, "page", id, quire.Changes(pageFields(page), nil))
+	})
+	if err != nil {
+		return err
+	}
+	if published {
+		s.invalidate(slug)
+	}
+	return nil
+}

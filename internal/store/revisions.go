@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quirecms/quire"
+)
+
+var errRevisionNotFound = quire.Errorf(quire.ENOTFOUND, "revision not found for this page")
+
+const revisionColumns = `id, page_id, number, status, title, slug, blocks, note, created_by_user_id, created_at, published_at, content_hash`
+
+func scanRevision(row interface{ Scan(...any) error }, withBlocks bool) (*quire.Revision, error) {
+	var r quire.Revision
+	var blocks []byte
+	err := row.Scan(&r.ID, &r.PageID, &r.Number, &r.Status, &r.Title, &r.Slug, &blocks, &r.Note, &r.CreatedBy,
+		scanTime{&r.CreatedAt}, scanNullTime{&r.PublishedAt}, &r.ContentHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errRevisionNotFound
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if withBlocks {
+		if err := json.Unmarshal(blocks, &r.Blocks); err != nil {
+			return nil, fmt.Errorf("revision %s: stored blocks: %w", r.ID, err)
+		}
+	}
+	return &r, nil
+}
+
+// CreateRevision snapshots r (numbered after the page's latest revision).
+// The caller holds the page lock, so numbers never race.
+func (tx *Tx) CreateRevision(ctx context.Context, r *quire.Revision) error {
+	blocks, err := json.Marshal(r.Blocks)
+	if err != nil {
+		return err
+	}
+	if err := tx.queryRow(ctx, `SELECT coalesce(max(number), 0) + 1 FROM page_revisions WHERE page_id = ?`, r.PageID).Scan(&r.Number); err != nil {
+		return mapErr(err)
+	}
+	r.ID, r.CreatedAt = NewID(), tx.now
+	_, err = tx.exec(ctx, `INSERT INTO page_revisions (`+revisionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.PageID, r.Number, r.Status, r.Title, r.Slug, string(blocks), r.Note, r.CreatedBy, r.CreatedAt, r.PublishedAt, r.ContentHash)
+	if errors.Is(err, ErrUniqueViolation) {
+		return quire.Wrap(quire.ECONFLICT, err, "the page was published by someone else at the same moment; try again")
+	}
+	return err
+}
+
+// Revision returns one revision of a page with its snapshot.
+func (tx *Tx) Revision(ctx context.Context, pageID, id string) (*quire.Revision, error) {
+	return scanRevision(tx.queryRow(ctx, `SELECT `+revisionColumns+` FROM page_revisions WHERE page_id = ? AND id = ?`, pageID, id), true)
+}
+
+// Revisions lists a page's revisions newest first, without snapshots,
+// after the revision number afterNumber (0 for the first page).
+func (tx *Tx) Revisions(ctx context.Context, pageID string, afterNumber, limit int) ([]*quire.Revision, error) {
+	q := `SELECT ` + revisionColumns + ` FROM page_revisions WHERE page_id = ?`
+	args := []any{pageID}
+	if afterNumber > 0 {
+		q += ` AND number < ?`
+		args = append(args, afterNumber)
+	}
+	rows, err := tx.query(ctx, q+` ORDER BY number DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*quire.Revision
+	for rows.Next() {
+		r, err := scanRevision(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// EverPublished reports whether any revision of the page was ever published.
+func (tx *Tx) EverPublished(ctx context.Context, pageID string) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT count(*) FROM page_revisions WHERE page_id = ? AND published_at IS NOT NULL`, pageID).Scan(&n)
+	return n > 0, mapErr(err)
+}
+
+// ArchivePublished archives the page's published revision, if any.
+func (tx *Tx) ArchivePublished(ctx context.Context, pageID string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE page_revisions SET status = 'archived' WHERE page_id = ? AND status = 'published'`, pageID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, mapErr(err)
+}
+
+// PublishedPage is what public delivery serves for a slug.
+type PublishedPage struct {
+	PageID      string
+	Slug        string
+	Title       string
+	Blocks      []quire.SnapshotBlock
+	PublishedAt time.Time
+	Revision    int
+}
+
+// PublishedBySlug returns the published snapshot of the page whose slug is
+// slug, or ENOTFOUND when there is none. Drafts are unreachable here: the
+// join goes through published_revision_id only.
+func (tx *Tx) PublishedBySlug(ctx context.Context, slug string) (*PublishedPage, error) {
+	var p PublishedPage
+	var blocks []byte
+	err := tx.queryRow(ctx, `SELECT p.id, p.slug, r.title, r.blocks, r.published_at, r.number
+		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id
+		WHERE p.slug = ? AND r.status = 'published'`, slug).
+		Scan(&p.PageID, &p.Slug, &p.Title, &blocks, scanTime{&p.PublishedAt}, &p.Revision)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errPageNotFound
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if err := json.Unmarshal(blocks, &p.Blocks); err != nil {
+		return nil, fmt.Errorf("published page %s: stored blocks: %w", p.PageID, err)
+	}
+	return &p, nil
+}
+
+// PublishedSummary is one row of the public page list.
+type PublishedSummary struct {
+	Slug        string    `json:"slug"`
+	Title       string    `json:"title"`
+	PublishedAt time.Time `json:"published_at"`
+	Revision    int       `json:"revision"`
+	PageID      string    `json:"-"`
+}
+
+// PublishedPages lists published pages, most recently published first,
+// after the keyset position (at, id) when at is not zero.
+func (tx *Tx) PublishedPages(ctx context.Context, after *PageCursor, limit int) ([]PublishedSummary, error) {
+	q := `SELECT p.id, p.slug, r.title, r.published_at, r.number
+		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id WHERE r.status = 'published'`
+	var args []any
+	if after != nil {
+		q += ` AND (r.published_at < ? OR (r.published_at = ? AND p.id < ?))`
+		args = append(args, after.At, after.At, after.ID)
+	}
+	rows, err := tx.query(ctx, q+` ORDER BY r.published_at DESC, p.id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PublishedSummary
+	for rows.Next() {
+		var s PublishedSummary
+		if err := rows.Scan(&s.PageID, &s.Slug, &s.Title, scanTime{&s.PublishedAt}, &s.Revision); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, s)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// MediaRef is what delivery needs of an image: where and how big.
+type MediaRef struct {
+	ID       string
+	Filename string
+	MimeType string
+	Width    *int
+	Height   *int
+}
+
+// LiveMedia returns the media with these ids that exist and are not
+// deleted, in one query.
+func (tx *Tx) LiveMedia(ctx context.Context, ids []string) (map[string]MediaRef, error) {
+	out := make(map[string]MediaRef, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := `SELECT id, filename, mime_type, width, height FROM media WHERE deleted_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m MediaRef
+		var w, h sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.Filename, &m.MimeType, &w, &h); err != nil {
+			return nil, mapErr(err)
+		}
+		if w.Valid && h.Valid {
+			wi, hi := int(w.Int64), int(h.Int64)
+			m.Width, m.Height = &wi, &hi
+		}
+		out[m.ID] = m
+	}
+	return out, mapErr(rows.Err())
+}
