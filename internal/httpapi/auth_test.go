@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -401,6 +402,42 @@ func TestThrottledLoginIsNotAudited(t *testing.T) {
 		wantProblem(t, e.loginResp(adminEmail, adminPassword), 429, "")
 		if after := e.auditActions(); !slices.Equal(before, after) {
 			t.Fatalf("throttled login was audited: %v", after[len(before):])
+		}
+	})
+}
+
+// Two requests racing with one refresh token: one wins, the loser counts
+// as reuse and ends the session, the winner's new pair included.
+func TestConcurrentRefreshWithOneToken(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		for round := range 3 {
+			_, s := e.newUser(quire.RoleViewer)
+			results := make([]*resp, 2)
+			var wg sync.WaitGroup
+			for i := range results {
+				wg.Add(1)
+				go func() { defer wg.Done(); results[i] = e.refresh(s.RefreshToken) }()
+			}
+			wg.Wait()
+			var winner *resp
+			for _, r := range results {
+				switch r.Status {
+				case 200:
+					if winner != nil {
+						t.Fatalf("round %d: one refresh token was exchanged twice", round)
+					}
+					winner = r
+				case 401:
+				default:
+					t.Fatalf("round %d: status %d: %s", round, r.Status, r.Body)
+				}
+			}
+			if winner == nil {
+				t.Fatalf("round %d: neither refresh succeeded", round)
+			}
+			p := pair(t, winner)
+			want401(t, e.refresh(p.RefreshToken))
+			want401(t, e.me(p.AccessToken))
 		}
 	})
 }

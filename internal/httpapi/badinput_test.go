@@ -43,6 +43,9 @@ func TestBadInput(t *testing.T) {
 		{name: "duplicate role on PATCH", method: "PATCH", path: "/users/{target}", body: `{"role":"viewer","Role":"admin"}`, status: 400, field: "Role"},
 		{name: "text/plain", method: "POST", path: "/users", body: newUser(`"email":"a@example.com",` + okUser), headers: []string{"Content-Type", "text/plain"}, status: 400},
 		{name: "form content type", method: "POST", path: "/users", body: newUser(`"email":"a@example.com",` + okUser), headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 400},
+		{name: "a JSON-like content type", method: "POST", path: "/users", body: newUser(`"email":"a@example.com",` + okUser), headers: []string{"Content-Type", "application/jsonp"}, status: 400},
+		{name: "unparsable content type", method: "POST", path: "/users", body: newUser(`"email":"a@example.com",` + okUser), headers: []string{"Content-Type", "application/json/x"}, status: 400},
+		{name: "deeply nested", method: "POST", path: "/users", body: `{"email":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, status: 400},
 		{name: "login, malformed", method: "POST", path: "/auth/login", body: `{"email":`, status: 400},
 
 		// Wrong types and unknown fields: 422 naming the field.
@@ -135,5 +138,16 @@ func TestOversizeBody(t *testing.T) {
 		// Just under the limit is fine, and the session survived the padded logout.
 		e.patchUser(adm, u.ID, map[string]any{"display_name": strings.Repeat("y", 150)}).want(t, 200)
 		e.me(s.AccessToken).want(t, 200)
+	})
+}
+
+// Media types are case-insensitive and may carry parameters.
+func TestJSONContentTypeVariants(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		for i, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; Charset=UTF-8", "APPLICATION/JSON", "application/json;", "application/json; charset"} {
+			body := fmt.Sprintf(`{"email":"ct%d@example.com","password":%q,"role":"viewer"}`, i, testPassword)
+			e.do("POST", "/api/v1/users", adm, body, "Content-Type", ct).want(t, 201)
+		}
 	})
 }

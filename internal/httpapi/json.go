@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode"
@@ -20,8 +21,13 @@ func asError(err error, target **quire.Error) bool { return errors.As(err, targe
 // role cannot ride along on a self-update), duplicate keys are refused (two
 // parsers could disagree on which one wins), and so is trailing data.
 func decode(r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return quire.Errorf(quire.EBADREQUEST, "Content-Type must be application/json")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// Media types are case-insensitive; "application/jsonp" is not JSON.
+		// A sloppy parameter is no reason to refuse the body.
+		mt, _, err := mime.ParseMediaType(ct)
+		if mt != "application/json" || (err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter)) {
+			return quire.Errorf(quire.EBADREQUEST, "Content-Type must be application/json")
+		}
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {

@@ -55,7 +55,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 			Data []map[string]any `json:"data"`
 		}
 		r.json(t, &l)
-		if len(l.Data) != 1 || l.Data[0]["id"] != c.ID || l.Data[0]["prefix"] != c.Prefix {
+		if len(l.Data) != 1 || l.Data[0]["id"] != c.ID || l.Data[0]["prefix"] != c.Prefix || l.Data[0]["last_used_at"] == nil {
 			t.Fatalf("list = %s", r.Body)
 		}
 

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/quirecms/quire"
@@ -54,6 +56,32 @@ func TestUserCRUD(t *testing.T) {
 		e.do("DELETE", "/api/v1/users/"+u.ID, adm, nil, "If-Match", fmt.Sprintf(`"v%d"`, cur.Version)).want(t, 204)
 		wantProblem(t, e.do("GET", "/api/v1/users/"+u.ID, adm, nil), 404, "")
 		wantProblem(t, e.do("DELETE", "/api/v1/users/"+u.ID, adm, nil), 404, "")
+	})
+}
+
+// Any signed-in user may rename themselves, with If-Match, and nothing else.
+func TestSelfUpdate(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		u, s := e.newUser(quire.RoleViewer)
+		r := e.do("PATCH", "/api/v1/auth/me", s.AccessToken, map[string]string{"display_name": "Vera"}, "If-Match", `"v1"`).want(t, 200)
+		if r.Header.Get("ETag") != `"v2"` {
+			t.Fatalf("ETag %q", r.Header.Get("ETag"))
+		}
+		wantProblem(t, e.do("PATCH", "/api/v1/auth/me", s.AccessToken, map[string]string{"display_name": "Lost"}, "If-Match", `"v1"`), 412, "")
+		var me quire.User
+		e.me(s.AccessToken).want(t, 200).json(t, &me)
+		if me.DisplayName != "Vera" || me.Version != 2 || me.Role != quire.RoleViewer {
+			t.Fatalf("me = %+v", me)
+		}
+		log := e.auditLog()
+		last := log[len(log)-1]
+		d, _ := details(t, last)
+		if last.Action != quire.ActionUserUpdate || last.UserID != u.ID || last.ResourceID != u.ID ||
+			d.Before["display_name"] != "" || d.After["display_name"] != "Vera" || len(d.After) != 1 {
+			t.Fatalf("audit entry %s by %s: %s", last.Action, last.UserID, last.Details)
+		}
+		// An API token has no profile of its own to change.
+		wantProblem(t, e.do("PATCH", "/api/v1/auth/me", e.newAPIToken(quire.RoleAdmin), map[string]string{"display_name": "x"}), 403, "")
 	})
 }
 
@@ -266,6 +294,101 @@ func TestNoSecretsInResponsesOrAudit(t *testing.T) {
 		}
 		if len(log) < 10 {
 			t.Fatalf("only %d audit entries were checked", len(log))
+		}
+	})
+}
+
+// Concurrent demotions cannot leave the instance without an active admin.
+func TestLastAdminUnderConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		boss := e.admin() // the only admin at the start of each round
+		for round := range 4 {
+			// Two more admins take over from boss, so that they are the only
+			// two, then each demotes the other at the same time.
+			var pair [2]*quire.User
+			var tokens [2]string
+			for i := range pair {
+				email := fmt.Sprintf("r%d-%d@example.com", round, i)
+				var u quire.User
+				e.do("POST", "/api/v1/users", boss.AccessToken, map[string]any{"email": email, "password": testPassword, "role": "admin"}).want(t, 201).json(t, &u)
+				pair[i], tokens[i] = &u, e.login(email, testPassword).AccessToken
+			}
+			e.patchUser(tokens[0], boss.User.ID, map[string]any{"role": "viewer"}).want(t, 200)
+			statuses := make([]int, 2)
+			var wg sync.WaitGroup
+			for i := range pair {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i] = e.patchUser(tokens[i], pair[1-i].ID, map[string]any{"role": "viewer"}).Status
+				}()
+			}
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				switch s {
+				case 200:
+					ok++
+				case 409, 401: // refused by the rule, or the caller was demoted first
+				default:
+					t.Fatalf("round %d: status %d", round, s)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d demotions succeeded (%v)", round, ok, statuses)
+			}
+			var survivor *quire.User
+			for _, u := range pair {
+				got, err := e.srv.DB.Reader().User(context.Background(), u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Role == quire.RoleAdmin && got.Active {
+					if survivor != nil {
+						t.Fatalf("round %d: both admins survived", round)
+					}
+					survivor = got
+				}
+			}
+			if survivor == nil {
+				t.Fatalf("round %d: no active admin left (%v)", round, statuses)
+			}
+			boss = e.login(survivor.Email, testPassword)
+		}
+	})
+}
+
+// Two creations with one address: one wins, the other is a 409, never a 500.
+func TestDuplicateEmailUnderConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		const n = 6
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				email := "race@example.com"
+				if i%2 == 1 {
+					email = "RACE@example.com"
+				}
+				statuses[i] = e.do("POST", "/api/v1/users", adm, map[string]any{"email": email, "password": testPassword, "role": "viewer"}).Status
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for _, s := range statuses {
+			switch s {
+			case 201:
+				created++
+			case 409:
+			default:
+				t.Fatalf("statuses %v", statuses)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("statuses %v", statuses)
 		}
 	})
 }
