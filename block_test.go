@@ -3,7 +3,6 @@ package quire
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -340,7 +339,7 @@ func TestBlockTypesDeclared(t *testing.T) {
 		}
 		for _, f := range blockSpecs[typ].fields {
 			if f.pattern != nil && f.message == "" {
-				t.Error(fmt.Sprintf("%s.%s: a pattern without a message", typ, f.name))
+				t.Errorf("%s.%s: a pattern without a message", typ, f.name)
 			}
 		}
 	}

@@ -41,6 +41,8 @@ Usage:
   quire migrate up|status [flags]          apply or list database migrations
   quire user create --email E --role R     create a user; the password is read from stdin or a prompt
   quire audit verify [flags]               check the audit log's hash chain
+  quire audit prune --before DATE          remove older entries, keeping the chain verifiable
+  quire audit export [--since DATE]        stream entries with their hashes as JSON lines
   quire help                               show this text
 
 Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
@@ -65,6 +67,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = userCreate(ctx, args[2:], env)
 	case name == "audit verify":
 		err = auditVerify(ctx, args[2:], env)
+	case name == "audit prune":
+		err = auditPrune(ctx, args[2:], env)
+	case name == "audit export":
+		err = auditExport(ctx, args[2:], env)
 	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
@@ -251,16 +257,12 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	db, err := openExisting(ctx, cfg)
+	audit, closeDB, err := openAudit(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	key, err := server.AuditKey(ctx, cfg, db)
-	if err != nil {
-		return err
-	}
-	res, err := service.NewAudit(db, key).VerifySystem(ctx)
+	defer closeDB()
+	res, err := audit.VerifySystem(ctx)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	key, err := signingKey(ctx, cfg, db)
+	key, err := signingKey(ctx, cfg, db, true)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Server) bootstrapAdmin(ctx context.Context) error {
 		return nil // another node bootstrapped it first
 	}
 	if err != nil {
-		return fmt.Errorf("bootstrap admin from QUIRE_ADMIN_EMAIL: %w", err)
+		return fmt.Errorf("bootstrap the admin from QUIRE_ADMIN_EMAIL and QUIRE_ADMIN_PASSWORD: %w", err)
 	}
 	s.log.Info("created the first admin", "email", u.Email, "user_id", u.ID)
 	return nil
@@ -134,7 +134,7 @@ func (s *Server) bootstrapAdmin(ctx context.Context) error {
 // signingKey is QUIRE_JWT_SECRET, else a key generated once and kept in
 // the database (PostgreSQL, shared by every node) or in the data directory
 // with mode 0600 (SQLite).
-func signingKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, error) {
+func signingKey(ctx context.Context, cfg config.Config, db *store.DB, create bool) ([]byte, error) {
 	if cfg.JWTSecret != "" {
 		return []byte(cfg.JWTSecret), nil
 	}
@@ -144,6 +144,9 @@ func signingKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, e
 			return "", err
 		}
 		return base64.RawURLEncoding.EncodeToString(b), nil
+	}
+	if !create {
+		generate = nil // read only: a tool must not mint a key that the server never used
 	}
 	var secret string
 	if db.Dialect() == store.Postgres {
@@ -157,6 +160,8 @@ func signingKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, e
 		switch {
 		case err == nil:
 			secret = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist) && generate == nil:
+			return nil, errNoKey
 		case errors.Is(err, os.ErrNotExist):
 			if secret, err = generate(); err != nil {
 				return nil, err
@@ -192,10 +197,19 @@ func checkpointKey(signingKey []byte) []byte {
 	return m.Sum(nil)
 }
 
+var errNoKey = errors.New("no signing key yet")
+
 // AuditKey returns the audit checkpoint key of the instance behind db, for
-// command-line tools that work on the database without a server.
-func AuditKey(ctx context.Context, cfg config.Config, db *store.DB) ([]byte, error) {
-	key, err := signingKey(ctx, cfg, db)
+// command-line tools that work on the database without a server. With
+// create false it only reads: it returns nil when the instance has no key
+// yet (then no checkpoint can verify, which verification reports), rather
+// than minting a key that the server never used, say in a mistyped
+// QUIRE_DATA_DIR.
+func AuditKey(ctx context.Context, cfg config.Config, db *store.DB, create bool) ([]byte, error) {
+	key, err := signingKey(ctx, cfg, db, create)
+	if errors.Is(err, errNoKey) || (err != nil && !create && db.Dialect() == store.Postgres && errors.Is(err, store.ErrNoSecret)) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,12 @@ func scanAudit(row interface{ Scan(...any) error }) (*quire.AuditEntry, error) {
 		return nil, mapErr(err)
 	}
 	e.UserID, e.Details = userID.String, json.RawMessage(details)
+	if userID.Valid && userID.String == "" {
+		// Quire writes NULL for "no user" and a CHECK forbids ''; an empty
+		// string can only come from tampering, so make it fail the hash
+		// instead of reading back the same as NULL.
+		e.UserID = "\x00"
+	}
 	return &e, nil
 }
 
@@ -199,7 +205,7 @@ func (tx *Tx) VerifyAudit(ctx context.Context, key []byte) (quire.AuditVerificat
 	}
 	if cp != nil {
 		if !cp.Verify(key) {
-			v.Result = quire.AuditVerification{OK: false, FirstBadID: cp.ID, Reason: "the prune checkpoint's signature does not verify"}
+			v.Result = quire.AuditVerification{OK: false, FirstBadID: cp.ID, Reason: "the prune checkpoint's signature does not verify (tampered, or not this instance's signing key)"}
 			return v.Result, nil
 		}
 		v.StartAt(cp.ThroughSeq, cp.LastHash)

@@ -249,3 +249,26 @@ func TestAuditQueriesUseIndexes(t *testing.T) {
 		}
 	})
 }
+
+// NULL and '' must not read back alike: only tampering writes ''.
+func TestAuditEmptyUserIDIsTampering(t *testing.T) {
+	eachDSN(t, func(t *testing.T, db *store.DB, dsn string) {
+		e := seedAudit(t, db, 1)
+		if err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			return tx.AppendAudit(context.Background(), &quire.AuditEntry{Action: "system.x", ResourceType: "x", ResourceID: "y"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect() == store.Postgres {
+			testdb.Tamper(t, dsn, `ALTER TABLE audit_log DROP CONSTRAINT audit_log_user_id_check`)
+		} else {
+			// SQLite cannot drop a CHECK; an owner would rebuild the table.
+			t.Skip("SQLite: the CHECK cannot be dropped in place; covered on PostgreSQL")
+		}
+		testdb.Tamper(t, dsn, `UPDATE audit_log SET user_id = '' WHERE seq = 2`)
+		res, err := db.Reader().VerifyAudit(context.Background(), testKey)
+		if err != nil || res.OK || res.FirstBad != 2 {
+			t.Fatalf("verify = %+v %v (first entry %s)", res, err, e[0].ID)
+		}
+	})
+}

@@ -134,7 +134,7 @@ CREATE TABLE audit_log (
     seq           BIGINT PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
     at            TIMESTAMPTZ NOT NULL,
-    user_id       TEXT,
+    user_id       TEXT CHECK (user_id <> ''),
     -- COLLATE "C": byte order, so that an action prefix ("page.") is an index range.
     action        TEXT COLLATE "C" NOT NULL,
     resource_type TEXT NOT NULL,

@@ -131,7 +131,7 @@ CREATE TABLE audit_log (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
     at            TEXT NOT NULL,
-    user_id       TEXT,
+    user_id       TEXT CHECK (user_id <> ''),
     action        TEXT NOT NULL,
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
