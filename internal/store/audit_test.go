@@ -250,7 +250,7 @@ func TestAuditQueriesUseIndexes(t *testing.T) {
 	})
 }
 
-// NULL and '' must not read back alike: only tampering writes ''.
+// NULL and ” must not read back alike: only tampering writes ”.
 func TestAuditEmptyUserIDIsTampering(t *testing.T) {
 	eachDSN(t, func(t *testing.T, db *store.DB, dsn string) {
 		e := seedAudit(t, db, 1)
