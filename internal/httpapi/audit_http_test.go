@@ -253,37 +253,54 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 			return next.ID
 		}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			each(t, func(t *testing.T, e *env) {
-				adm := e.admin().AccessToken
-				var u quire.User
-				e.do("POST", "/api/v1/users", adm, map[string]any{"email": "t@example.com", "password": testPassword, "role": "editor"}).want(t, 201).json(t, &u)
-				e.patchUser(adm, u.ID, map[string]any{"display_name": "T"}).want(t, 200)
-				var v quire.AuditVerification
-				e.do("GET", "/api/v1/audit-log/verify", adm, nil).want(t, 200).json(t, &v)
-				if !v.OK || v.FirstBadID != "" || v.Entries < 4 {
-					t.Fatalf("before tampering: %+v", v)
-				}
-				log := e.auditLog()
-				var target, next *quire.AuditEntry
-				for i, en := range log {
-					if en.Action == quire.ActionUserCreate && en.ResourceID == u.ID {
-						target, next = en, log[i+1]
-					}
-				}
-				if target == nil {
-					t.Fatal("no user.create entry")
-				}
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		var u quire.User
+		e.do("POST", "/api/v1/users", adm, map[string]any{"email": "t@example.com", "password": testPassword, "role": "editor"}).want(t, 201).json(t, &u)
+		e.patchUser(adm, u.ID, map[string]any{"display_name": "T"}).want(t, 200)
+		verify := func(t *testing.T) quire.AuditVerification {
+			t.Helper()
+			var v quire.AuditVerification
+			e.do("GET", "/api/v1/audit-log/verify", adm, nil).want(t, 200).json(t, &v)
+			return v
+		}
+		if v := verify(t); !v.OK || v.FirstBadID != "" || v.Entries < 4 {
+			t.Fatalf("before tampering: %+v", v)
+		}
+		log := e.auditLog()
+		var target, next *quire.AuditEntry
+		for i, en := range log {
+			if en.Action == quire.ActionUserCreate && en.ResourceID == u.ID {
+				target, next = en, log[i+1]
+			}
+		}
+		if target == nil {
+			t.Fatal("no user.create entry")
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				e := e.with(t)
 				bad := c.tamper(e, target, next)
-				v = quire.AuditVerification{}
-				e.do("GET", "/api/v1/audit-log/verify", adm, nil).want(t, 200).json(t, &v)
-				if v.OK || v.FirstBadID != bad {
+				if v := verify(t); v.OK || v.FirstBadID != bad {
 					t.Fatalf("after tampering: %+v, want first_bad_id %s", v, bad)
 				}
+				// Put the original row back: the chain verifies again, so
+				// the report above was about the edit and nothing else.
+				var userID any
+				if target.UserID != "" {
+					userID = target.UserID
+				}
+				e.tamper(`DELETE FROM audit_log WHERE id = ?`, target.ID)
+				e.tamper(`INSERT INTO audit_log (seq, id, at, user_id, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					target.Seq, target.ID, e.dbTime(target.At), userID, target.Action, target.ResourceType, target.ResourceID,
+					string(target.Details), target.RequestID, target.IP, target.PrevHash, target.Hash)
+				if v := verify(t); !v.OK {
+					t.Fatalf("after restoring the entry: %+v", v)
+				}
 			})
-		})
-	}
+		}
+	})
 }
 
 // Concurrent writers never fork or break the chain.

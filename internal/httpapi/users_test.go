@@ -99,6 +99,23 @@ func TestDeleteUserWhoOwnsNothing(t *testing.T) {
 	})
 }
 
+// A user who owns content cannot be deleted (409, nothing changes); they
+// can be deactivated instead.
+func TestDeleteUserWhoOwnsContent(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		u, s := e.newUser(quire.RoleAuthor)
+		e.do("POST", "/api/v1/pages", s.AccessToken, map[string]any{"slug": "owned", "title": "Owned"}).want(t, 201)
+		before := e.counts()
+		wantProblem(t, e.do("DELETE", "/api/v1/users/"+u.ID, adm, nil), 409, "")
+		if after := e.counts(); after != before {
+			t.Fatalf("a refused delete stored something: %+v → %+v", before, after)
+		}
+		e.me(s.AccessToken).want(t, 200)
+		e.patchUser(adm, u.ID, map[string]any{"active": false}).want(t, 200)
+	})
+}
+
 func TestUserPagination(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
