@@ -361,6 +361,13 @@ func TestLoginThrottle(t *testing.T) {
 				{adminEmail, adminPassword, "198.51.100.7", 429},
 				{adminEmail, adminPassword, "198.51.100.8", 200},
 			}, "198.51.100.8"},
+		{"behind a trusted proxy, addresses a client prepends are ignored",
+			func(c *config.Config) { c.LoginIPFailures = 3; c.TrustedProxies = "192.0.2.1" },
+			[]attempt{
+				{"a@example.com", wrong, "203.0.113.1, 198.51.100.7", 401}, {"b@example.com", wrong, "203.0.113.2, 198.51.100.7", 401},
+				{"c@example.com", wrong, "203.0.113.3, 198.51.100.7", 401},
+				{adminEmail, adminPassword, "203.0.113.4, 198.51.100.7", 429},
+			}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

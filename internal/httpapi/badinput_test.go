@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -148,6 +149,41 @@ func TestJSONContentTypeVariants(t *testing.T) {
 		for i, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; Charset=UTF-8", "APPLICATION/JSON", "application/json;", "application/json; charset"} {
 			body := fmt.Sprintf(`{"email":"ct%d@example.com","password":%q,"role":"viewer"}`, i, testPassword)
 			e.do("POST", "/api/v1/users", adm, body, "Content-Type", ct).want(t, 201)
+		}
+	})
+}
+
+// Text PostgreSQL cannot hold (NUL, invalid UTF-8) in a path, a query or a
+// cursor is a 4xx on both databases, never a 500.
+func TestTextTheDatabaseCannotHold(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		nul := base64.RawURLEncoding.EncodeToString([]byte("a\x00b"))
+		badUTF8 := base64.RawURLEncoding.EncodeToString([]byte{0xff, 0xfe})
+		for _, c := range []struct {
+			method, path string
+			body         any
+			status       int
+		}{
+			{"GET", "/api/v1/users/a%00b", nil, 400},
+			{"GET", "/api/v1/users/a%FFb", nil, 400},
+			{"PATCH", "/api/v1/users/a%00b", map[string]string{"display_name": "x"}, 400},
+			{"DELETE", "/api/v1/users/a%00b", nil, 400},
+			{"DELETE", "/api/v1/api-tokens/a%C0b", nil, 400},
+			{"GET", "/api/v1/users?cursor=a%00b", nil, 400},
+			{"GET", "/api/v1/users?x%00=1", nil, 400},
+			{"GET", "/api/v1/users?cursor=" + nul, nil, 422},
+			{"GET", "/api/v1/users?cursor=" + badUTF8, nil, 422},
+			{"GET", "/api/v1/api-tokens?cursor=" + nul, nil, 422},
+			{"POST", "/api/v1/auth/login", map[string]string{"email": "a\x00@example.com", "password": "whatever it is"}, 401},
+			{"POST", "/api/v1/auth/login", map[string]string{"email": adminEmail + "\x00", "password": adminPassword}, 401},
+		} {
+			before := e.counts()
+			r := e.do(c.method, c.path, adm, c.body)
+			wantProblem(t, r, c.status, "")
+			if after := e.counts(); after != before {
+				t.Fatalf("%s %s stored something", c.method, c.path)
+			}
 		}
 	})
 }

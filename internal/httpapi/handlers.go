@@ -57,7 +57,7 @@ func page(r *http.Request) (after string, limit int, err error) {
 	}
 	if c := q.Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(b) == 0 || len(b) > 64 {
+		if err != nil || len(b) == 0 || len(b) > 64 || !cleanText(string(b)) {
 			v.Add("cursor", "is not a cursor returned by this list")
 		}
 		after = string(b)

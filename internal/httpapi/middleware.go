@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -134,8 +136,33 @@ func (a *API) outer(next http.Handler) http.Handler {
 		if a.cors(sw, r) {
 			return
 		}
+		if !cleanText(r.URL.Path) || !cleanQuery(r.URL.RawQuery) {
+			problemStatus(sw, r, http.StatusBadRequest, "the URL must be UTF-8 text without NUL characters")
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// cleanText reports whether s can be stored or looked up as text.
+// PostgreSQL refuses NUL and invalid UTF-8 in any text parameter, so an id
+// such as /users/a%00b would otherwise end as a 500.
+func cleanText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// cleanQuery checks every name and value handlers will see in r.URL.Query().
+func cleanQuery(raw string) bool {
+	q, _ := url.ParseQuery(raw) // a malformed pair is dropped, as Query() does
+	for k, vs := range q {
+		if !cleanText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !cleanText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func routeLabel(pattern string) string {

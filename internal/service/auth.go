@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/auth"
@@ -73,7 +74,11 @@ func tooMany(wait time.Duration) error {
 func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
 	email = quire.NormalizeEmail(email)
 	ip := MetaFrom(ctx).IP
-	if len(email) > quire.MaxEmailLen || len(password) > 4*quire.MaxPasswordLen {
+	// No stored address is this long or holds NUL or invalid UTF-8 (which
+	// PostgreSQL would refuse as a query parameter): the same answer as for
+	// an unknown email, without a lookup.
+	if len(email) > quire.MaxEmailLen || len(password) > 4*quire.MaxPasswordLen ||
+		!utf8.ValidString(email) || strings.ContainsRune(email, 0) {
 		return nil, errBadCredentials
 	}
 	if ok, wait := a.byAccount.Allow(email); !ok {
