@@ -177,6 +177,9 @@ func TestTextTheDatabaseCannotHold(t *testing.T) {
 			{"GET", "/api/v1/api-tokens?cursor=" + nul, nil, 422},
 			{"POST", "/api/v1/auth/login", map[string]string{"email": "a\x00@example.com", "password": "whatever it is"}, 401},
 			{"POST", "/api/v1/auth/login", map[string]string{"email": adminEmail + "\x00", "password": adminPassword}, 401},
+			{"PUT", "/api/v1/settings/nul", map[string]any{"value": "a\x00b"}, 422},
+			{"PUT", "/api/v1/settings/nul", map[string]any{"value": map[string]any{"k\x00": 1}}, 422},
+			{"PUT", "/api/v1/settings/nul", "{\"value\":[\"\xff\"]}", 422}, // a raw byte 0xff
 		} {
 			before := e.counts()
 			r := e.do(c.method, c.path, adm, c.body)
@@ -185,5 +188,7 @@ func TestTextTheDatabaseCannotHold(t *testing.T) {
 				t.Fatalf("%s %s stored something", c.method, c.path)
 			}
 		}
+		// An escaped backslash is ordinary text.
+		e.do("PUT", "/api/v1/settings/not-nul", adm, `{"value":"\\u0000"}`).want(t, 201)
 	})
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/store"
@@ -62,6 +64,9 @@ func (s *Settings) Put(ctx context.Context, p *quire.Principal, key string, ifMa
 			Fields: []quire.FieldError{{Field: "value", Message: "must be at most 64 KiB of JSON"}}}
 	}
 	quire.ValidateSettingValue(&v, "value", in.Value)
+	if !storableJSON(in.Value) {
+		v.Add("value", "must be UTF-8 without the NUL character (\\u0000)")
+	}
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
@@ -211,4 +216,26 @@ func (c *publicSettings) get(build func() (*PublicDocument, error)) (*PublicDocu
 	}
 	c.mu.Unlock()
 	return doc, nil
+}
+
+// storableJSON reports whether PostgreSQL's jsonb can hold raw: it refuses
+// invalid UTF-8 and U+0000 in any string or key, which would otherwise end
+// a PUT as a 500. Invalid JSON is left to ValidateSettingValue.
+func storableJSON(raw json.RawMessage) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	if !bytes.Contains(raw, []byte(`\u0000`)) { // the only way to write U+0000 in JSON
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		if s, ok := tok.(string); ok && strings.ContainsRune(s, 0) {
+			return false
+		}
+	}
 }
