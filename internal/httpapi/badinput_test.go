@@ -24,6 +24,7 @@ func TestBadInput(t *testing.T) {
 		headers []string
 		status  int
 		field   string
+		detail  string // part of the message, when it matters
 	}
 	cases := []tc{
 		// Unparsable bodies: 400.
@@ -61,7 +62,7 @@ func TestBadInput(t *testing.T) {
 		{name: "self-update without display_name", as: "self", method: "PATCH", path: "/auth/me", body: `{}`, status: 422, field: "display_name"},
 		{name: "self-update, name too long", as: "self", method: "PATCH", path: "/auth/me", body: `{"display_name":"` + strings.Repeat("n", 201) + `"}`, status: 422, field: "display_name"},
 		{name: "hashed_password rides along", method: "PATCH", path: "/users/{target}", body: `{"hashed_password":"$argon2id$x"}`, status: 422, field: "hashed_password"},
-		{name: "token expiry is not a time", method: "POST", path: "/api-tokens", body: `{"name":"x","role":"viewer","expires_at":"tomorrow"}`, status: 400},
+		{name: "token expiry is not a time", method: "POST", path: "/api-tokens", body: `{"name":"x","role":"viewer","expires_at":"tomorrow"}`, status: 400, detail: "RFC 3339"},
 		{name: "token name missing", method: "POST", path: "/api-tokens", body: `{"role":"viewer"}`, status: 422, field: "name"},
 		{name: "token name multi-line", method: "POST", path: "/api-tokens", body: `{"name":"a\nb","role":"viewer"}`, status: 422, field: "name"},
 		{name: "token role invalid", method: "POST", path: "/api-tokens", body: `{"name":"x","role":"root"}`, status: 422, field: "role"},
@@ -100,7 +101,9 @@ func TestBadInput(t *testing.T) {
 				}
 				before := e.counts()
 				r := e.do(c.method, "/api/v1"+strings.ReplaceAll(c.path, "{target}", target.ID), token, c.body, c.headers...)
-				wantProblem(t, r, c.status, c.field)
+				if p := wantProblem(t, r, c.status, c.field); !strings.Contains(p.Detail, c.detail) {
+					t.Fatalf("detail %q does not say %q", p.Detail, c.detail)
+				}
 				if after := e.counts(); after != before {
 					t.Fatalf("stored something: %+v → %+v", before, after)
 				}

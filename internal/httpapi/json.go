@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/quirecms/quire"
@@ -68,6 +69,7 @@ const jsonSpace = " \t\r\n"
 func decodeError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var timeErr *time.ParseError
 	switch {
 	case errors.As(err, &syntax):
 		return quire.Errorf(quire.EBADREQUEST, "malformed JSON at byte %d", syntax.Offset)
@@ -82,6 +84,9 @@ func decodeError(err error) error {
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &quire.Error{Code: quire.EINVALID, Message: "unknown field " + name,
 			Fields: []quire.FieldError{{Field: name, Message: "is not a field of this request"}}}
+	case errors.As(err, &timeErr):
+		// encoding/json does not say which field holds it.
+		return quire.Errorf(quire.EBADREQUEST, "a time must be in RFC 3339 form, such as 2030-01-31T12:00:00Z")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return quire.Errorf(quire.EBADREQUEST, "malformed JSON: unexpected end of input")
 	}
