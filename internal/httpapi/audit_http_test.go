@@ -32,6 +32,7 @@ func details(t *testing.T, en *quire.AuditEntry) (auditDetails, map[string]any) 
 // Every action writes exactly one entry, by the right actor, about the
 // right resource, recording what changed.
 func TestAuditEntryPerAction(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		var adm service.TokenPair
 		var u quire.User
@@ -220,6 +221,7 @@ func TestAuditEntryPerAction(t *testing.T) {
 // An entry edited, re-hashed or removed directly in the database is
 // reported by the verifier, at the first entry that no longer fits.
 func TestAuditVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// tamper edits the chain around target (an entry in the middle)
@@ -305,6 +307,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 
 // Concurrent writers never fork or break the chain.
 func TestAuditChainUnderConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		before := len(e.auditLog())

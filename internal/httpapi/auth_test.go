@@ -23,6 +23,7 @@ const newPassword = "a brand new passphrase"
 
 // Token scenarios share one instance per database; each makes its own users.
 func TestTokenScenarios(t *testing.T) {
+	t.Parallel()
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *env)
@@ -293,6 +294,7 @@ func TestTokenScenarios(t *testing.T) {
 // An unknown email, a wrong password and a deactivated account get the
 // same answer, byte for byte apart from the request id.
 func TestLoginDoesNotEnumerateUsers(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		u, _ := e.newUser(quire.RoleViewer)
 		off, _ := e.newUser(quire.RoleViewer)
@@ -320,6 +322,7 @@ func TestLoginDoesNotEnumerateUsers(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	type attempt struct {
 		email, password string
 		xff             string // X-Forwarded-For, if any
@@ -403,6 +406,7 @@ func TestLoginThrottle(t *testing.T) {
 // A throttled login writes no audit entry (an attacker cannot flood the log
 // through a locked account).
 func TestThrottledLoginIsNotAudited(t *testing.T) {
+	t.Parallel()
 	eachWith(t, func(c *config.Config) { c.LoginFailures = 1 }, func(t *testing.T, e *env) {
 		want401(t, e.loginResp(adminEmail, "wrong password!"))
 		before := e.auditActions()
@@ -416,6 +420,7 @@ func TestThrottledLoginIsNotAudited(t *testing.T) {
 // Two requests racing with one refresh token: one wins, the loser counts
 // as reuse and ends the session, the winner's new pair included.
 func TestConcurrentRefreshWithOneToken(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		for round := range 3 {
 			_, s := e.newUser(quire.RoleViewer)

@@ -13,6 +13,7 @@ import (
 
 // Bad input is a 4xx problem naming the field, and nothing is stored.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	const okUser = `"password":"a long test password","role":"viewer"`
 	newUser := func(fields string) string { return "{" + fields + "}" }
 	type tc struct {
@@ -119,6 +120,7 @@ func TestBadInput(t *testing.T) {
 
 // Bodies over QUIRE_MAX_BODY_BYTES are 413 and change nothing.
 func TestOversizeBody(t *testing.T) {
+	t.Parallel()
 	eachWith(t, func(c *config.Config) { c.MaxBodyBytes = 256 }, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		u, s := e.newUser(quire.RoleViewer)
@@ -147,6 +149,7 @@ func TestOversizeBody(t *testing.T) {
 
 // Media types are case-insensitive and may carry parameters.
 func TestJSONContentTypeVariants(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		for i, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; Charset=UTF-8", "APPLICATION/JSON", "application/json;", "application/json; charset"} {
@@ -159,6 +162,7 @@ func TestJSONContentTypeVariants(t *testing.T) {
 // Text PostgreSQL cannot hold (NUL, invalid UTF-8) in a path, a query or a
 // cursor is a 4xx on both databases, never a 500.
 func TestTextTheDatabaseCannotHold(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		nul := base64.RawURLEncoding.EncodeToString([]byte("a\x00b"))

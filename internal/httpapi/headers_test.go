@@ -14,6 +14,7 @@ var generatedRequestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // Every response, errors included, carries the security headers and a
 // request id; problems repeat the request id in their body.
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		_, viewer := e.newUser(quire.RoleViewer)
@@ -70,6 +71,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		for _, c := range []struct {
@@ -109,6 +111,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	preflight := []string{"Origin", "https://app.example", "Access-Control-Request-Method", "PATCH", "Access-Control-Request-Headers", "authorization, if-match"}
 	t.Run("off when no origin is configured", func(t *testing.T) {
 		each(t, func(t *testing.T, e *env) {
@@ -152,6 +155,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		var h struct{ Status string }
 		e.do("GET", "/healthz", "", nil).want(t, 200).json(t, &h)

@@ -26,6 +26,7 @@ func (e *env) createToken(adminToken string, body map[string]any) createdToken {
 }
 
 func TestAPITokenLifecycle(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin()
 		c := e.createToken(adm.AccessToken, map[string]any{"name": " deploy ", "role": "editor"})
@@ -68,6 +69,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 }
 
 func TestAPITokenPagination(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		var secrets []string
@@ -99,6 +101,7 @@ func TestAPITokenPagination(t *testing.T) {
 
 // What an API token may do is decided again on every use.
 func TestAPITokenValidity(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		t.Run("expired", func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestUserCRUD(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		r := e.do("POST", "/api/v1/users", adm, map[string]any{"email": "  Carol@Example.COM ", "password": testPassword, "role": "author", "display_name": "Carol"}).want(t, 201)
@@ -61,6 +62,7 @@ func TestUserCRUD(t *testing.T) {
 
 // Any signed-in user may rename themselves, with If-Match, and nothing else.
 func TestSelfUpdate(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		u, s := e.newUser(quire.RoleViewer)
 		r := e.do("PATCH", "/api/v1/auth/me", s.AccessToken, map[string]string{"display_name": "Vera"}, "If-Match", `"v1"`).want(t, 200)
@@ -87,6 +89,7 @@ func TestSelfUpdate(t *testing.T) {
 
 // A user who owns nothing can be deleted; their tokens and login go with them.
 func TestDeleteUserWhoOwnsNothing(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		u, s := e.newUser(quire.RoleViewer)
@@ -102,6 +105,7 @@ func TestDeleteUserWhoOwnsNothing(t *testing.T) {
 // A user who owns content cannot be deleted (409, nothing changes); they
 // can be deactivated instead.
 func TestDeleteUserWhoOwnsContent(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		u, s := e.newUser(quire.RoleAuthor)
@@ -117,6 +121,7 @@ func TestDeleteUserWhoOwnsContent(t *testing.T) {
 }
 
 func TestUserPagination(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		for range 5 {
@@ -163,6 +168,7 @@ func TestUserPagination(t *testing.T) {
 
 // The last active admin cannot be demoted, deactivated or deleted.
 func TestLastAdmin(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		first := e.admin()
 		id := first.User.ID
@@ -210,6 +216,7 @@ func TestLastAdmin(t *testing.T) {
 
 // Email addresses are unique whatever their case.
 func TestDuplicateEmail(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		e.do("POST", "/api/v1/users", adm, map[string]any{"email": "dup@example.com", "password": testPassword, "role": "viewer"}).want(t, 201)
@@ -231,6 +238,7 @@ func TestDuplicateEmail(t *testing.T) {
 // No response and no audit entry carries a password hash or a secret,
 // except the one response that hands a token to its owner.
 func TestNoSecretsInResponsesOrAudit(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		type issued struct {
 			secret string
@@ -317,6 +325,7 @@ func TestNoSecretsInResponsesOrAudit(t *testing.T) {
 
 // Concurrent demotions cannot leave the instance without an active admin.
 func TestLastAdminUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		boss := e.admin() // the only admin at the start of each round
 		for round := range 4 {
@@ -377,6 +386,7 @@ func TestLastAdminUnderConcurrency(t *testing.T) {
 
 // Two creations with one address: one wins, the other is a 409, never a 500.
 func TestDuplicateEmailUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin().AccessToken
 		const n = 6
