@@ -28,7 +28,7 @@ const (
 type AccessClaims struct {
 	UserID    string    // "sub"
 	SessionID string    // "sid": refresh session it belongs to; empty for none
-	IssuedAt  time.Time // from "iat_ms" (Unix milliseconds), UTC
+	IssuedAt  time.Time // from "iat_us" (Unix microseconds, the precision of last_token_issue), UTC
 	ExpiresAt time.Time // from "exp", UTC
 	ID        string    // "jti", random
 }
@@ -101,7 +101,7 @@ func (i *Issuer) Issue(userID, sessionID string) (string, AccessClaims, error) {
 		ID:         base64.RawURLEncoding.EncodeToString(jti[:]),
 		Type:       tokenType,
 		SessionID:  sessionID,
-		IssuedAtMs: now.UnixMilli(),
+		IssuedAtUs: now.UnixMicro(),
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
 	if err != nil {
@@ -129,12 +129,12 @@ func (i *Issuer) Verify(token string) (AccessClaims, error) {
 		return AccessClaims{}, invalid("not an access token")
 	case c.IssuedAt == nil:
 		return AccessClaims{}, invalid("missing iat")
-	case c.IssuedAtMs <= 0:
-		return AccessClaims{}, invalid("missing iat_ms")
-	case c.IssuedAtMs/1000 != c.IssuedAt.Unix():
-		// iat was checked by the parser; iat_ms is what revocation reads,
+	case c.IssuedAtUs <= 0:
+		return AccessClaims{}, invalid("missing iat_us")
+	case c.IssuedAtUs/1_000_000 != c.IssuedAt.Unix():
+		// iat was checked by the parser; iat_us is what revocation reads,
 		// so it must describe the same instant.
-		return AccessClaims{}, invalid("iat_ms disagrees with iat")
+		return AccessClaims{}, invalid("iat_us disagrees with iat")
 	}
 	return c.access(), nil
 }
@@ -185,7 +185,7 @@ type tokenClaims struct {
 	ID         string           `json:"jti"`
 	Type       string           `json:"typ"`
 	SessionID  string           `json:"sid,omitempty"`
-	IssuedAtMs int64            `json:"iat_ms"`
+	IssuedAtUs int64            `json:"iat_us"`
 }
 
 func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -201,7 +201,7 @@ func (c tokenClaims) access() AccessClaims {
 	a := AccessClaims{
 		UserID:    c.Subject,
 		SessionID: c.SessionID,
-		IssuedAt:  time.UnixMilli(c.IssuedAtMs).UTC(),
+		IssuedAt:  time.UnixMicro(c.IssuedAtUs).UTC(),
 		ID:        c.ID,
 	}
 	if c.ExpiresAt != nil {

@@ -45,8 +45,8 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		if got.UserID != "user-1" || got.SessionID != sid || got.ID == "" {
 			t.Fatalf("claims %+v", got)
 		}
-		// Millisecond precision is what revocation depends on.
-		if want := time.Date(2025, 3, 1, 12, 0, 0, 123_000_000, time.UTC); !got.IssuedAt.Equal(want) {
+		// Microsecond precision is what revocation depends on.
+		if want := time.Date(2025, 3, 1, 12, 0, 0, 123_456_000, time.UTC); !got.IssuedAt.Equal(want) {
 			t.Fatalf("IssuedAt = %v, want %v", got.IssuedAt, want)
 		}
 		if want := time.Date(2025, 3, 1, 12, 15, 0, 0, time.UTC); !got.ExpiresAt.Equal(want) {
@@ -70,7 +70,7 @@ func TestIssueWireFormat(t *testing.T) {
 	}
 	want := map[string]any{
 		"iss": "quire", "aud": "quire-api", "sub": "u", "sid": "s", "typ": "access",
-		"iat": 1_700_000_000.0, "exp": 1_700_000_900.0, "iat_ms": 1_700_000_000_250.0,
+		"iat": 1_700_000_000.0, "exp": 1_700_000_900.0, "iat_us": 1_700_000_000_250_000.0,
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -105,7 +105,7 @@ func TestVerifyRejects(t *testing.T) {
 	goodClaims := func() map[string]any {
 		return map[string]any{
 			"iss": "quire", "aud": "quire-api", "sub": "user-1", "typ": "access",
-			"iat": start.Unix(), "exp": start.Add(time.Minute).Unix(), "iat_ms": start.UnixMilli(), "jti": "x",
+			"iat": start.Unix(), "exp": start.Add(time.Minute).Unix(), "iat_us": start.UnixMicro(), "jti": "x",
 		}
 	}
 	with := func(k string, v any) string {
@@ -143,10 +143,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"missing typ", with("typ", nil), start},
 		{"missing exp", with("exp", nil), start},
 		{"missing iat", with("iat", nil), start},
-		{"missing iat_ms", with("iat_ms", nil), start},
-		{"zero iat_ms", with("iat_ms", 0), start},
-		{"iat_ms far from iat", with("iat_ms", start.Add(-time.Hour).UnixMilli()), start},
-		{"fractional iat_ms", with("iat_ms", 1.5), start},
+		{"missing iat_us", with("iat_us", nil), start},
+		{"zero iat_us", with("iat_us", 0), start},
+		{"iat_us far from iat", with("iat_us", start.Add(-time.Hour).UnixMicro()), start},
+		{"fractional iat_us", with("iat_us", 1.5), start},
 		{"opaque secret", "qrt_abc", start},
 		{"empty", "", start},
 		{"two segments", parts[0] + "." + parts[1], start},

@@ -309,7 +309,7 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principa
 	if err != nil {
 		return nil, notFoundIsUnauthorized(err)
 	}
-	if !u.Active || claims.IssuedAt.Before(u.LastTokenIssue.Truncate(time.Millisecond)) {
+	if !u.Active || claims.IssuedAt.Before(u.LastTokenIssue) {
 		return nil, errBadToken
 	}
 	if claims.SessionID != "" {

@@ -172,8 +172,16 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 		case roleChanged:
 			action = quire.ActionUserRoleChange
 		}
+		after := userFields(u)
+		details := quire.Changes(before, after)
+		if len(details["after"].(map[string]any)) == 0 && patch.Password == nil {
+			return nil // nothing changes: no new version, no audit entry
+		}
 		if roleChanged || deactivated || patch.Password != nil {
 			u.LastTokenIssue = tx.Now()
+			if err := tx.RevokeUserTokens(ctx, u.ID); err != nil {
+				return err
+			}
 			if err := tx.RevokeUserSessions(ctx, u.ID, ""); err != nil {
 				return err
 			}
@@ -181,8 +189,6 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		after := userFields(u)
-		details := quire.Changes(before, after)
 		if patch.Password != nil {
 			if err := tx.SetPassword(ctx, u.ID, hash); err != nil {
 				return err

@@ -42,7 +42,9 @@ func mapErr(err error) error {
 			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrUniqueViolation, err), "already exists")
 		case "23503":
 			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrForeignKey, err), "a referenced resource does not exist or is still in use")
-		case "23514", "23502", "22P02", "22001":
+		// 22021/22P05: NUL or a character the encoding cannot hold; the
+		// caller's input, not a server fault.
+		case "23514", "23502", "22P02", "22001", "22021", "22P05":
 			return quire.Wrap(quire.EINVALID, errors.Join(ErrCheck, err), "a value is out of its allowed range")
 		}
 		return err

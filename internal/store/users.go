@@ -88,9 +88,11 @@ func (tx *Tx) Users(ctx context.Context, afterID string, limit int) ([]*quire.Us
 // UpdateUser writes the mutable fields of u when its stored version is
 // still u.Version, then bumps the version. A stale version is EPRECONDITION.
 func (tx *Tx) UpdateUser(ctx context.Context, u *quire.User) error {
-	res, err := tx.exec(ctx, `UPDATE users SET email = ?, display_name = ?, role = ?, active = ?, last_token_issue = ?, updated_at = ?, version = version + 1
+	// last_token_issue is not written here: a logout-all racing with this
+	// update must not be undone by a stale copy. RevokeUserTokens moves it.
+	res, err := tx.exec(ctx, `UPDATE users SET email = ?, display_name = ?, role = ?, active = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND version = ?`,
-		u.Email, u.DisplayName, u.Role, u.Active, u.LastTokenIssue, tx.now, u.ID, u.Version)
+		u.Email, u.DisplayName, u.Role, u.Active, tx.now, u.ID, u.Version)
 	if errors.Is(err, ErrUniqueViolation) {
 		return quire.Wrap(quire.ECONFLICT, err, "a user with this email already exists")
 	}
