@@ -53,6 +53,10 @@ func (d *Pages) Invalidate(slugs ...string) {
 	d.mu.Lock()
 	for _, s := range slugs {
 		delete(d.entries, s)
+		// A build already in flight may have read the database before the
+		// change committed; later readers must start their own rather than
+		// join it, or a read right after a publish could show the old page.
+		d.group.Forget(s)
 	}
 	d.gen++
 	d.mu.Unlock()
