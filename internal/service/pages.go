@@ -299,8 +299,20 @@ func oneBlock(ctx context.Context, tx *store.Tx, in quire.BlockInput) (json.RawM
 	return content, checkMedia(ctx, tx, b, func(int) string { return "content.media_id" })
 }
 
+// validPosition refuses a negative position, which the store would
+// otherwise quietly read as "at the end" (AddBlock) or "first" (a move).
+func validPosition(pos *int) error {
+	if pos != nil && *pos < 0 {
+		return quire.Invalid(quire.FieldError{Field: "position", Message: "must be 0 or more"})
+	}
+	return nil
+}
+
 // AddBlock inserts one block.
 func (s *Pages) AddBlock(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in NewBlock) (*quire.Page, error) {
+	if err := validPosition(in.Position); err != nil {
+		return nil, err
+	}
 	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
 		content, err := oneBlock(ctx, tx, quire.BlockInput{Type: in.Type, Content: in.Content})
 		if err != nil {
@@ -326,6 +338,9 @@ func (s *Pages) AddBlock(ctx context.Context, p *quire.Principal, id string, ifM
 
 // UpdateBlock changes one block's content (and type) and/or moves it.
 func (s *Pages) UpdateBlock(ctx context.Context, p *quire.Principal, id, blockID string, ifMatch int64, in BlockPatch) (*quire.Page, error) {
+	if err := validPosition(in.Position); err != nil {
+		return nil, err
+	}
 	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
 		b, err := tx.Block(ctx, id, blockID)
 		if err != nil {

@@ -113,13 +113,19 @@ func (s *Pages) Unpublish(ctx context.Context, p *quire.Principal, id string, if
 		if page.PublishedRevisionID == nil {
 			return quire.Errorf(quire.ECONFLICT, "the page is not published")
 		}
+		// The number, as in every other revision entry, tells an auditor
+		// which version went offline without a second lookup.
+		rev, err := tx.Revision(ctx, id, *page.PublishedRevisionID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ArchivePublished(ctx, id); err != nil {
 			return err
 		}
 		if err := tx.SetPublishedRevision(ctx, id, nil); err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, p.UserID, ActionUnpublish, "page", id, map[string]any{"revision_id": *page.PublishedRevisionID}); err != nil {
+		if err := audit(ctx, tx, p.UserID, ActionUnpublish, "page", id, map[string]any{"revision": rev.Number, "revision_id": rev.ID}); err != nil {
 			return err
 		}
 		out, err = reload(ctx, tx, id)

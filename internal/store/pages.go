@@ -111,8 +111,9 @@ func (tx *Tx) DeletePage(ctx context.Context, id string) error {
 	return tx.execOne(ctx, errPageNotFound, `DELETE FROM pages WHERE id = ?`, id)
 }
 
-// PageFilter selects pages for a list. Status is "" (all), "draft" (never
-// published), "published" or "changed" (published, with unpublished changes).
+// PageFilter selects pages for a list. Status is "" (all), "draft" (not
+// published now: never, or unpublished since), "published" or "changed"
+// (published, with unpublished changes).
 type PageFilter struct {
 	Status    string
 	CreatedBy string
