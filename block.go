@@ -11,8 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// BlockInput is one block as a client sends it.
+// BlockInput is one block as a client sends it. ID is optional and only
+// meaningful in a whole-list save: naming an existing block of the page
+// keeps that block's id (and creation time), so front-ends that key on
+// block ids see an edited block, not a new one.
 type BlockInput struct {
+	ID      string          `json:"id,omitempty"`
 	Type    string          `json:"type"`
 	Content json.RawMessage `json:"content"`
 }

@@ -40,6 +40,7 @@ func BlockInputSchema() map[string]any {
 			"additionalProperties": false,
 			"required":             []string{"type", "content"},
 			"properties": map[string]any{
+				"id":      map[string]any{"type": "string", "description": "An existing block of the page, to keep its id (whole-list save only)"},
 				"type":    map[string]any{"const": t},
 				"content": contentSchema(t),
 			},

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,18 @@ type Config struct {
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
 	PublicMaxAge    time.Duration
+
+	MediaTypes        string // comma-separated detected types accepted on upload
+	MediaMaxPixels    int64
+	MediaVariantSizes string // comma-separated widths/heights of image variants
+	MediaMaxAge       time.Duration
+	S3Endpoint        string
+	S3Bucket          string
+	S3Region          string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3PathStyle       bool
+	S3Prefix          string
 }
 
 // setting is one row of the settings table: the variable, its flag twin,
@@ -68,12 +81,23 @@ var settings = []setting{
 	{"QUIRE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed", false, text(func(c *Config) *string { return &c.TrustedProxies }, checkProxies)},
 	{"QUIRE_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS (* allows any); empty turns CORS off", false, text(func(c *Config) *string { return &c.CORSOrigins }, nil)},
 	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body, in bytes", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
-	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes (for the media library, coming)", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
+	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
 	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
+	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
+	{"QUIRE_MEDIA_VARIANT_SIZES", "media-variant-sizes", "64,128,256,320,480,640,800,1024,1280,1600,1920,2560", "the only values ?w= and ?h= of image variants accept, comma-separated", false, text(func(c *Config) *string { return &c.MediaVariantSizes }, checkSizes)},
+	{"QUIRE_MEDIA_MAX_AGE", "media-max-age", "8760h", "Cache-Control max-age of media files, which are immutable (a deleted file stays in caches that long)", false, dur(func(c *Config) *time.Duration { return &c.MediaMaxAge })},
+	{"QUIRE_S3_ENDPOINT", "s3-endpoint", "", "URL of an S3-compatible service (https://s3.eu-west-1.amazonaws.com); set it to keep media in a bucket instead of <data-dir>/media", false, text(func(c *Config) *string { return &c.S3Endpoint }, checkHTTPURL)},
+	{"QUIRE_S3_BUCKET", "s3-bucket", "", "bucket for media; it must exist", false, text(func(c *Config) *string { return &c.S3Bucket }, nil)},
+	{"QUIRE_S3_REGION", "s3-region", "us-east-1", "region of the bucket", false, text(func(c *Config) *string { return &c.S3Region }, nil)},
+	{"QUIRE_S3_ACCESS_KEY", "s3-access-key", "", "access key id for the bucket", false, text(func(c *Config) *string { return &c.S3AccessKey }, nil)},
+	{"QUIRE_S3_SECRET_KEY", "s3-secret-key", "", "secret access key for the bucket (prefer QUIRE_S3_SECRET_KEY_FILE)", true, text(func(c *Config) *string { return &c.S3SecretKey }, nil)},
+	{"QUIRE_S3_PATH_STYLE", "s3-path-style", "false", "address the bucket in the path (http://host/bucket/key), as most self-hosted S3 services need", false, boolean(func(c *Config) *bool { return &c.S3PathStyle })},
+	{"QUIRE_S3_PREFIX", "s3-prefix", "", "key prefix inside the bucket, so that several installations can share one", false, text(func(c *Config) *string { return &c.S3Prefix }, nil)},
 }
 
 // Default returns the configuration with nothing set.
@@ -192,6 +216,9 @@ func lookup(s setting, getenv func(string) string) (value, name string, err erro
 
 // validate checks what involves more than one setting.
 func (c Config) validate() error {
+	if c.S3Endpoint != "" && (c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "") {
+		return errors.New("QUIRE_S3_ENDPOINT needs QUIRE_S3_BUCKET, QUIRE_S3_ACCESS_KEY and QUIRE_S3_SECRET_KEY")
+	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("QUIRE_ADMIN_EMAIL and QUIRE_ADMIN_PASSWORD must be set together (or neither)")
 	}
@@ -256,7 +283,40 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
+		slog.String("media_storage", c.MediaStorage()),
 	)
+}
+
+// MediaStorage names where media bytes go, for logs: "local <dir>" or
+// "s3 <endpoint>/<bucket>" (never credentials).
+func (c Config) MediaStorage() string {
+	if c.S3Endpoint == "" {
+		return "local " + filepath.Join(c.DataDir, "media")
+	}
+	return "s3 " + redactURL(c.S3Endpoint) + " bucket " + c.S3Bucket
+}
+
+// MediaTypeList is QUIRE_MEDIA_TYPES as a list.
+func (c Config) MediaTypeList() []string { return splitComma(c.MediaTypes) }
+
+// VariantSizeList is QUIRE_MEDIA_VARIANT_SIZES as numbers.
+func (c Config) VariantSizeList() []int {
+	var out []int
+	for _, s := range splitComma(c.MediaVariantSizes) {
+		n, _ := strconv.Atoi(s) // checked when loaded
+		out = append(out, n)
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // redactURL drops the password from a database URL, in the user info and
@@ -325,6 +385,54 @@ func count(p func(*Config) *int) func(*Config, string) error {
 		*p(c) = n
 		return nil
 	}
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false, got %q", v)
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+var mediaTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$`)
+
+func checkMediaTypes(v string) error {
+	list := splitComma(v)
+	if len(list) == 0 {
+		return errors.New("must list at least one media type")
+	}
+	for _, t := range list {
+		if !mediaTypeRE.MatchString(t) {
+			return fmt.Errorf("%q is not a media type such as image/png", t)
+		}
+	}
+	return nil
+}
+
+func checkSizes(v string) error {
+	list := splitComma(v)
+	if len(list) == 0 || len(list) > 32 {
+		return errors.New("must list from 1 to 32 sizes")
+	}
+	for _, s := range list {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 8192 {
+			return fmt.Errorf("%q is not a size from 1 to 8192", s)
+		}
+	}
+	return nil
+}
+
+func checkHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New("must be an http:// or https:// URL without credentials, such as https://s3.eu-west-1.amazonaws.com")
+	}
+	return nil
 }
 
 func checkAddr(v string) error {

@@ -40,6 +40,10 @@ type Route struct {
 	SessionOnly bool
 	// MaxBody overrides the JSON body limit (routes that carry whole pages).
 	MaxBody int64
+	// RequestType is the media type of the body when it is not JSON.
+	RequestType string
+	// Query names the query parameters the route reads (documented as strings).
+	Query   []string
 	handler http.HandlerFunc
 }
 
@@ -52,6 +56,11 @@ type Deps struct {
 	Settings *service.Settings
 	Pages    *service.Pages
 	Delivery *delivery.Pages
+	Media    *service.Media
+	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
+	// max-age of media files.
+	MaxUpload   int64
+	MediaMaxAge time.Duration
 	// PublicMaxAge is the Cache-Control max-age of public delivery.
 	PublicMaxAge time.Duration
 	Ready        func(r *http.Request) error
@@ -77,6 +86,7 @@ type API struct {
 	doc     []byte // the OpenAPI document, encoded once
 
 	publicCacheControl string
+	mediaCacheControl  string
 }
 
 // New builds the handler with every route registered.
@@ -91,6 +101,10 @@ func New(d Deps) *API {
 		a.log = slog.Default()
 	}
 	a.publicCacheControl = "public, max-age=" + strconv.Itoa(int(d.PublicMaxAge.Seconds()))
+	if a.MaxUpload <= 0 {
+		a.MaxUpload = 25 << 20
+	}
+	a.mediaCacheControl = "public, max-age=" + strconv.Itoa(int(d.MediaMaxAge.Seconds())) + ", immutable"
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		h := rt.handler
@@ -196,6 +210,14 @@ func (a *API) table() []Route {
 		{Method: "PUT", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Create or replace a setting (If-Match)", Tag: "settings", Request: "SettingInput", Responses: map[int]string{200: "Setting", 201: "Setting", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.putSetting},
 		{Method: "DELETE", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Delete a setting (If-Match)", Tag: "settings", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteSetting},
 		{Method: "GET", Path: v1 + "/public/settings", Summary: "Public settings as one {key: value} object (ETag, 304)", Tag: "public", Responses: map[int]string{200: "PublicSettings", 304: ""}, handler: a.publicSettings},
+
+		{Method: "GET", Path: v1 + "/media", MinRole: quire.RoleViewer, Summary: "List media, newest first (filters type, uploaded_by, q; deleted=true for editors and admins)", Tag: "media", Query: []string{"type", "uploaded_by", "q", "deleted", "cursor"}, Responses: map[int]string{200: "MediaList", 422: "Problem"}, handler: a.listMedia},
+		{Method: "POST", Path: v1 + "/media", MinRole: quire.RoleAuthor, MaxBody: a.MaxUpload + uploadBodySlack, RequestType: "multipart/form-data", Summary: "Upload a file (multipart: file, optional alt and title); 200 with the existing media when the same bytes are already in the library", Tag: "media", Request: "MediaUpload", Responses: map[int]string{200: "Media", 201: "Media", 400: "Problem", 413: "Problem", 422: "Problem"}, handler: a.uploadMedia},
+		{Method: "GET", Path: v1 + "/media/{id}", MinRole: quire.RoleViewer, Summary: "Get a media record (deleted ones: editors and admins)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem"}, handler: a.getMedia},
+		{Method: "PATCH", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Summary: "Change alt and title (If-Match; authors: own media)", Tag: "media", Request: "MediaPatch", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateMedia},
+		{Method: "DELETE", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Summary: "Delete media (soft; authors: own media), or with purge=true remove it and its bytes for good (admins; 409 while pages use it) (If-Match)", Tag: "media", Query: []string{"purge"}, Responses: map[int]string{204: "", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.deleteMedia},
+		{Method: "POST", Path: v1 + "/media/{id}/restore", MinRole: quire.RoleEditor, Summary: "Restore deleted media (If-Match)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreMedia},
+		{Method: "GET", Path: "/media/{id}/{filename}", Summary: "A media file, or with w, h and fit a resized image variant (Range, ETag, 304; 404 once deleted)", Tag: "public", Query: []string{"w", "h", "fit"}, Responses: map[int]string{200: "", 206: "", 304: "", 404: "Problem", 416: "", 422: "Problem"}, handler: a.serveMedia},
 
 		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Summary: "List audit entries, newest first", Tag: "audit", Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
 		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},

@@ -126,6 +126,19 @@ var schemas = obj{
 		"ip": str(), "prev_hash": str(), "hash": str(),
 	}),
 	"AuditEntryList": listOf("AuditEntry"),
+	"Media": object([]string{"id", "filename", "mime_type", "size_bytes", "checksum_sha256", "width", "height", "alt", "title", "uploaded_by_user_id", "created_at", "updated_at", "deleted_at", "version", "url"}, obj{
+		"id": str(), "filename": str("maxLength", quire.MaxFilenameLen), "mime_type": str(), "size_bytes": obj{"type": "integer", "minimum": 0},
+		"checksum_sha256": str("pattern", "^[0-9a-f]{64}$"), "width": obj{"type": []string{"integer", "null"}}, "height": obj{"type": []string{"integer", "null"}},
+		"alt": str(), "title": str(), "uploaded_by_user_id": str(), "created_at": dateTime, "updated_at": dateTime,
+		"deleted_at": obj{"type": []string{"string", "null"}, "format": "date-time"}, "version": obj{"type": "integer"},
+		"url": str("description", "Where the file is served: /media/{id}/{filename}"),
+	}),
+	"MediaList":  listOf("Media"),
+	"MediaPatch": object(nil, obj{"alt": str("maxLength", quire.MaxAltLen), "title": str("maxLength", quire.MaxMediaTitle)}),
+	"MediaUpload": object([]string{"file"}, obj{
+		"file": str("contentEncoding", "binary", "description", "The file; its type is detected from the bytes"),
+		"alt":  str("maxLength", quire.MaxAltLen), "title": str("maxLength", quire.MaxMediaTitle),
+	}),
 	"AuditVerification": object([]string{"ok", "entries", "first_bad_id"}, obj{
 		"ok": obj{"type": "boolean"}, "entries": obj{"type": "integer"}, "first_bad_id": str(), "reason": str(),
 	}),
@@ -186,6 +199,15 @@ func (a *API) Document() obj {
 				obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 				obj{"name": "cursor", "in": "query", "schema": str()})
 		}
+		for _, name := range rt.Query {
+			if name == "cursor" {
+				params = append(params,
+					obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+					obj{"name": "cursor", "in": "query", "schema": str()})
+				continue
+			}
+			params = append(params, obj{"name": name, "in": "query", "schema": str()})
+		}
 		if rt.Method == "PATCH" || rt.Method == "PUT" || rt.Method == "DELETE" {
 			params = append(params, obj{"name": "If-Match", "in": "header", "schema": str(), "description": "ETag of the version being changed; 412 when stale"})
 		}
@@ -193,7 +215,11 @@ func (a *API) Document() obj {
 			op["parameters"] = params
 		}
 		if rt.Request != "" {
-			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(rt.Request)}}}
+			ct := "application/json"
+			if rt.RequestType != "" {
+				ct = rt.RequestType
+			}
+			op["requestBody"] = obj{"required": true, "content": obj{ct: obj{"schema": ref(rt.Request)}}}
 		}
 		responses := obj{}
 		for status, schema := range rt.Responses {

@@ -76,7 +76,7 @@ func TestPermissionMatrix(t *testing.T) {
 						token = e.login(emails[c.role], testPassword).AccessToken
 					}
 					path := strings.NewReplacer("{id}", store.NewID(), "{key}", "matrix.key", "{block_id}", store.NewID(),
-						"{rid}", store.NewID(), "{slug...}", "no-such-page").Replace(rt.Path)
+						"{rid}", store.NewID(), "{slug...}", "no-such-page", "{filename}", "x.png").Replace(rt.Path)
 					var body any
 					if rt.Request != "" {
 						body = map[string]any{}

@@ -29,6 +29,7 @@ import (
 	"github.com/quirecms/quire/internal/delivery"
 	"github.com/quirecms/quire/internal/httpapi"
 	"github.com/quirecms/quire/internal/service"
+	"github.com/quirecms/quire/internal/storage"
 	"github.com/quirecms/quire/internal/store"
 )
 
@@ -44,6 +45,7 @@ type Server struct {
 	Users *service.Users
 	Auth  *service.Auth
 	Audit *service.Audit
+	Media *service.Media
 	API   *httpapi.API
 	http  *http.Server
 }
@@ -96,7 +98,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
+	files, err := OpenMediaStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.Media = service.NewMedia(db, service.MediaConfig{Storage: files, MaxUploadBytes: cfg.MaxUploadBytes,
+		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
+		Invalidate: deliveryPages.Invalidate, Log: log})
 	s.API = httpapi.New(httpapi.Deps{
+		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
@@ -107,6 +117,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenMediaStorage opens where media bytes are kept: the S3 bucket when
+// QUIRE_S3_ENDPOINT is set, else <data-dir>/media.
+func OpenMediaStorage(ctx context.Context, cfg config.Config) (storage.Storage, error) {
+	if cfg.S3Endpoint == "" {
+		return storage.NewLocal(filepath.Join(cfg.DataDir, "media"))
+	}
+	return storage.NewS3(ctx, storage.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+		AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, PathStyle: cfg.S3PathStyle, Prefix: cfg.S3Prefix})
 }
 
 // bootstrapAdmin creates the configured admin on an empty database, once;

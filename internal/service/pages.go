@@ -73,7 +73,7 @@ func validateBlocks(ctx context.Context, tx *store.Tx, in []quire.BlockInput) ([
 	}
 	blocks := make([]quire.Block, len(in))
 	for i := range in {
-		blocks[i] = quire.Block{Type: in[i].Type, Content: contents[i]}
+		blocks[i] = quire.Block{ID: in[i].ID, Type: in[i].Type, Content: contents[i]}
 	}
 	return blocks, checkMedia(ctx, tx, blocks, func(i int) string { return fmt.Sprintf("blocks[%d].content.media_id", i) })
 }
@@ -155,6 +155,9 @@ func (s *Pages) Create(ctx context.Context, p *quire.Principal, in NewPage) (*qu
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		blocks, err := validateBlocks(ctx, tx, in.Blocks)
 		if err != nil {
+			return err
+		}
+		if err := keepBlockIDs(blocks, nil); err != nil {
 			return err
 		}
 		page = &quire.Page{Slug: in.Slug, Title: in.Title, CreatedBy: p.UserID, UpdatedBy: p.UserID,
@@ -265,15 +268,48 @@ func (s *Pages) ReplaceBlocks(ctx context.Context, p *quire.Principal, id string
 		if err != nil {
 			return "", nil, err
 		}
-		before, err := tx.CountBlocks(ctx, id)
+		current, err := tx.PageBlocks(ctx, id)
 		if err != nil {
 			return "", nil, err
 		}
+		if err := keepBlockIDs(blocks, current); err != nil {
+			return "", nil, err
+		}
+		before := len(current)
 		if err := tx.ReplaceBlocks(ctx, id, p.UserID, blocks); err != nil {
 			return "", nil, err
 		}
 		return ActionBlocksReplace, map[string]any{"before": map[string]any{"blocks": before}, "after": map[string]any{"blocks": len(blocks)}}, nil
 	})
+}
+
+// keepBlockIDs lets a whole-list save name existing blocks by id: those
+// keep their id and creation; ids that are not the page's, or named twice,
+// are refused.
+func keepBlockIDs(blocks []quire.Block, current []quire.Block) error {
+	existing := make(map[string]quire.Block, len(current))
+	for _, b := range current {
+		existing[b.ID] = b
+	}
+	seen := map[string]bool{}
+	var v quire.Validator
+	for i := range blocks {
+		id := blocks[i].ID
+		if id == "" {
+			continue
+		}
+		old, ok := existing[id]
+		switch {
+		case !ok:
+			v.Add(fmt.Sprintf("blocks[%d].id", i), "is not a block of this page (leave it out for a new block)")
+		case seen[id]:
+			v.Add(fmt.Sprintf("blocks[%d].id", i), "names a block that appears earlier in the list")
+		default:
+			blocks[i].CreatedAt, blocks[i].CreatedBy = old.CreatedAt, old.CreatedBy
+		}
+		seen[id] = true
+	}
+	return v.Err()
 }
 
 // NewBlock is the body of POST /pages/{id}/blocks.

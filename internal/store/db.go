@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"net/url"
 	"os"
@@ -147,7 +148,15 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 	if db.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Several nodes may start at once; a session lock lets one migrate.
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema (nodes of one installation share it, other
+		// installations on the same server do not wait), probed every second.
+		var schema string
+		if err := db.write.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("quire migrations " + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}

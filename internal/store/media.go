@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/quirecms/quire"
+)
+
+var errMediaNotFound = quire.Errorf(quire.ENOTFOUND, "media not found")
+
+const mediaColumns = `id, filename, mime_type, size_bytes, checksum_sha256, width, height, alt, title, storage_key,
+	uploaded_by_user_id, created_at, updated_at, deleted_at, version`
+
+func scanMedia(row interface{ Scan(...any) error }) (*quire.Media, error) {
+	var m quire.Media
+	var w, h sql.NullInt64
+	err := row.Scan(&m.ID, &m.Filename, &m.MimeType, &m.SizeBytes, &m.Checksum, &w, &h, &m.Alt, &m.Title, &m.StorageKey,
+		&m.UploadedBy, scanTime{&m.CreatedAt}, scanTime{&m.UpdatedAt}, scanNullTime{&m.DeletedAt}, &m.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errMediaNotFound
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if w.Valid && h.Valid {
+		wi, hi := int(w.Int64), int(h.Int64)
+		m.Width, m.Height = &wi, &hi
+	}
+	m.URL = quire.MediaURL(m.ID, m.Filename)
+	return &m, nil
+}
+
+// CreateMedia inserts m (whose ID the caller chose: it names the bytes'
+// place in storage). Live media with the same checksum is ECONFLICT
+// wrapping ErrUniqueViolation.
+func (tx *Tx) CreateMedia(ctx context.Context, m *quire.Media) error {
+	m.CreatedAt, m.UpdatedAt, m.Version = tx.now, tx.now, 1
+	m.URL = quire.MediaURL(m.ID, m.Filename)
+	_, err := tx.exec(ctx, `INSERT INTO media (`+mediaColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Filename, m.MimeType, m.SizeBytes, m.Checksum, m.Width, m.Height, m.Alt, m.Title, m.StorageKey,
+		m.UploadedBy, m.CreatedAt, m.UpdatedAt, m.DeletedAt, m.Version)
+	return err
+}
+
+// Media returns one media record, deleted or not.
+func (tx *Tx) Media(ctx context.Context, id string) (*quire.Media, error) {
+	return scanMedia(tx.queryRow(ctx, `SELECT `+mediaColumns+` FROM media WHERE id = ?`, id))
+}
+
+// MediaForUpdate reads a media record and, on PostgreSQL, locks its row
+// until commit (SQLite's single writer already serialises writers).
+func (tx *Tx) MediaForUpdate(ctx context.Context, id string) (*quire.Media, error) {
+	q := `SELECT ` + mediaColumns + ` FROM media WHERE id = ?`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return scanMedia(tx.queryRow(ctx, q, id))
+}
+
+// LiveMediaByChecksum returns the media that is not deleted and holds
+// these bytes, or ENOTFOUND.
+func (tx *Tx) LiveMediaByChecksum(ctx context.Context, checksum string) (*quire.Media, error) {
+	return scanMedia(tx.queryRow(ctx, `SELECT `+mediaColumns+` FROM media WHERE checksum_sha256 = ? AND deleted_at IS NULL`, checksum))
+}
+
+// UpdateMedia writes alt, title and deleted_at of m, which was read in
+// this transaction, and bumps its version.
+func (tx *Tx) UpdateMedia(ctx context.Context, m *quire.Media) error {
+	err := tx.execOne(ctx, errMediaNotFound, `UPDATE media SET alt = ?, title = ?, deleted_at = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`, m.Alt, m.Title, m.DeletedAt, tx.now, m.ID, m.Version)
+	if err != nil {
+		return err
+	}
+	m.UpdatedAt, m.Version = tx.now, m.Version+1
+	return nil
+}
+
+// DeleteMedia removes the record of a media (its purge).
+func (tx *Tx) DeleteMedia(ctx context.Context, id string) error {
+	return tx.execOne(ctx, errMediaNotFound, `DELETE FROM media WHERE id = ?`, id)
+}
+
+// MediaFilter selects media for a list, newest first.
+type MediaFilter struct {
+	TypePrefix string // "image" matches image/*, "image/png" matches that type
+	UploadedBy string
+	Q          string // case-insensitive substring of the file name or title
+	Deleted    bool   // only deleted media instead of only live media
+	After      *PageCursor
+	Limit      int
+}
+
+// MediaList lists media by creation time, newest first.
+func (tx *Tx) MediaList(ctx context.Context, f MediaFilter) ([]*quire.Media, error) {
+	q := `SELECT ` + mediaColumns + ` FROM media WHERE deleted_at IS NULL`
+	if f.Deleted {
+		q = `SELECT ` + mediaColumns + ` FROM media WHERE deleted_at IS NOT NULL`
+	}
+	var args []any
+	if f.TypePrefix != "" {
+		// "image" must not match "imagex/…": compare whole type or "prefix/".
+		p := strings.ToLower(f.TypePrefix)
+		if !strings.Contains(p, "/") {
+			p += "/"
+		}
+		q += ` AND (mime_type = ? OR mime_type LIKE ? ESCAPE '\')`
+		args = append(args, p, likeEscaper.Replace(p)+"%")
+	}
+	if f.UploadedBy != "" {
+		q += ` AND uploaded_by_user_id = ?`
+		args = append(args, f.UploadedBy)
+	}
+	if f.Q != "" {
+		q += ` AND (lower(filename) LIKE ? ESCAPE '\' OR lower(title) LIKE ? ESCAPE '\')`
+		like := "%" + likeEscaper.Replace(strings.ToLower(f.Q)) + "%"
+		args = append(args, like, like)
+	}
+	if f.After != nil {
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, f.After.At, f.After.At, f.After.ID)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	rows, err := tx.query(ctx, q, append(args, f.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*quire.Media
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// MediaUse is one place where a media is used by a page.
+type MediaUse struct {
+	PageID string
+	Slug   string // the page's current slug, which public delivery answers at
+	// Where is "working copy" or "published revision N".
+	Where string
+	// Published reports a use by the page's published revision.
+	Published bool
+}
+
+// MediaUses returns the pages whose working copy or published revision
+// has an image block naming mediaID. Draft and archived revisions are
+// not looked at: restoring one checks its media again (and refuses).
+// The SQL finds candidates by the id's text; each is confirmed by
+// decoding its blocks, so an id quoted in a paragraph is no use.
+func (tx *Tx) MediaUses(ctx context.Context, mediaID string) ([]MediaUse, error) {
+	like := "%" + likeEscaper.Replace(mediaID) + "%"
+	var out []MediaUse
+	rows, err := tx.query(ctx, `SELECT p.id, p.slug, b.content FROM page_blocks b JOIN pages p ON p.id = b.page_id
+		WHERE b.type = ? AND CAST(b.content AS TEXT) LIKE ? ESCAPE '\' ORDER BY p.slug`, quire.BlockImage, like)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var u MediaUse
+		var content []byte
+		if err := rows.Scan(&u.PageID, &u.Slug, &content); err != nil {
+			rows.Close()
+			return nil, mapErr(err)
+		}
+		if imageMediaID(content) == mediaID && !seen[u.PageID] {
+			seen[u.PageID] = true
+			u.Where = "working copy"
+			out = append(out, u)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	rows, err = tx.query(ctx, `SELECT p.id, p.slug, r.number, r.blocks FROM page_revisions r JOIN pages p ON p.id = r.page_id
+		WHERE r.status = 'published' AND CAST(r.blocks AS TEXT) LIKE ? ESCAPE '\' ORDER BY p.slug`, like)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u MediaUse
+		var number int
+		var blocks []byte
+		if err := rows.Scan(&u.PageID, &u.Slug, &number, &blocks); err != nil {
+			return nil, mapErr(err)
+		}
+		var snap []quire.SnapshotBlock
+		if err := json.Unmarshal(blocks, &snap); err != nil {
+			return nil, err
+		}
+		for _, b := range snap {
+			if b.Type == quire.BlockImage && imageMediaID(b.Content) == mediaID {
+				u.Where, u.Published = "published revision "+strconv.Itoa(number), true
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	return out, mapErr(rows.Err())
+}
+
+func imageMediaID(content []byte) string {
+	var c struct {
+		MediaID string `json:"media_id"`
+	}
+	_ = json.Unmarshal(content, &c)
+	return c.MediaID
+}
+
+// MediaStorageKeys calls fn with the storage key of every media record,
+// deleted or not: what `quire media gc` must keep.
+func (tx *Tx) MediaStorageKeys(ctx context.Context, fn func(id, key string) error) error {
+	rows, err := tx.query(ctx, `SELECT id, storage_key FROM media`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return mapErr(err)
+		}
+		if err := fn(id, key); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
+}
