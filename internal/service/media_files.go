@@ -154,7 +154,12 @@ func (s *Media) variant(ctx context.Context, m *quire.Media, spec variantSpec) (
 		return nil, err
 	}
 	res, err, _ := s.variants.Do(key, func() (any, error) {
-		return s.makeVariant(context.WithoutCancel(ctx), m, spec, key)
+		ctx := context.WithoutCancel(ctx) // the variant is worth finishing for the next caller
+		// A flight that ended just before this one began may have made it.
+		if v, err := s.readVariant(ctx, key); !errors.Is(err, storage.ErrNotExist) {
+			return v, err
+		}
+		return s.makeVariant(ctx, m, spec, key)
 	})
 	if err != nil {
 		return nil, err
@@ -166,6 +171,23 @@ func (s *Media) variant(ctx context.Context, m *quire.Media, spec variantSpec) (
 type madeVariant struct {
 	data        []byte
 	contentType string
+}
+
+func (s *Media) readVariant(ctx context.Context, key string) (*madeVariant, error) {
+	obj, err := s.cfg.Storage.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	ct, err := sniffVariant(obj)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(obj)
+	if err != nil {
+		return nil, fmt.Errorf("read variant: %w", err)
+	}
+	return &madeVariant{data: data, contentType: ct}, nil
 }
 
 func (s *Media) makeVariant(ctx context.Context, m *quire.Media, spec variantSpec, key string) (*madeVariant, error) {
