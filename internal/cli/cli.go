@@ -43,6 +43,7 @@ Usage:
   quire audit verify [flags]               check the audit log's hash chain
   quire audit prune --before DATE          remove older entries, keeping the chain verifiable
   quire audit export [--since DATE]        stream entries with their hashes as JSON lines
+  quire media gc [--dry-run]               remove stored bytes no media record owns (--min-age 1h)
   quire help                               show this text
 
 Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
@@ -71,6 +72,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = auditPrune(ctx, args[2:], env)
 	case name == "audit export":
 		err = auditExport(ctx, args[2:], env)
+	case name == "media gc":
+		err = mediaGC(ctx, args[2:], env)
 	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,5 +77,6 @@ func (s *Media) GC(ctx context.Context, minAge time.Duration, dryRun bool, remov
 			rep.Missing = append(rep.Missing, id)
 		}
 	}
+	slices.Sort(rep.Missing)
 	return rep, nil
 }
