@@ -87,7 +87,7 @@ func testMediaGC(t *testing.T, in *instance, local bool) {
 	srv.Close()
 	keys := func() []string {
 		var out []string
-		_ = files.List(ctx, "", func(i storage.Info) error { out = append(out, i.Key); return nil })
+		_ = files.List(ctx, "media/", func(i storage.Info) error { out = append(out, i.Key); return nil })
 		return out
 	}
 	before := keys()
@@ -106,7 +106,7 @@ func testMediaGC(t *testing.T, in *instance, local bool) {
 		// Age the leftovers, as if the crash happened yesterday.
 		old := time.Now().Add(-24 * time.Hour)
 		for _, k := range keys() {
-			if err := os.Chtimes(filepath.Join(cfg.DataDir, "media", filepath.FromSlash(k)), old, old); err != nil {
+			if err := os.Chtimes(filepath.Join(cfg.DataDir, filepath.FromSlash(k)), old, old); err != nil {
 				t.Fatal(err)
 			}
 		}

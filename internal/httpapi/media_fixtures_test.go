@@ -111,7 +111,7 @@ func (e *env) mustUpload(token, filename string, data []byte, fields ...string) 
 func (e *env) storedKeys() []string {
 	e.t.Helper()
 	var out []string
-	if err := e.srv.Media.Storage().List(context.Background(), "", func(i storage.Info) error {
+	if err := e.srv.Media.Storage().List(context.Background(), "media/", func(i storage.Info) error {
 		out = append(out, i.Key)
 		return nil
 	}); err != nil {

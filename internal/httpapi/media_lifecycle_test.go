@@ -127,7 +127,7 @@ func TestMediaDeleteRestore(t *testing.T) {
 
 // PATCH changes alt and title under If-Match, one audit entry with what changed.
 func TestMediaPatch(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		tok := e.admin().AccessToken
 		m := e.mustUpload(tok, "a.txt", []byte("a"), "alt", "old alt")
 		var got quire.Media
@@ -154,7 +154,7 @@ func TestMediaPatch(t *testing.T) {
 // Lists: newest first, keyset pages, filters by type prefix, uploader and
 // a search in file names and titles.
 func TestMediaList(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		admin := e.admin().AccessToken
 		u, author := e.newUser(quire.RoleAuthor)
 		var ids []string
@@ -262,7 +262,7 @@ func TestMediaPurge(t *testing.T) {
 // then drops the image block at once (its cached answer is invalidated),
 // rather than point at a URL that answers 404. Restoring brings it back.
 func TestMediaDeleteAndPublicDelivery(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		admin := e.admin().AccessToken
 		m := e.mustUpload(admin, "hero.png", pngOf(30, 20, 4))
 		page := e.pageWithImage(admin, "home", m.ID)

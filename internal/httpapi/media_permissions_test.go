@@ -14,7 +14,7 @@ import (
 // or the uploader, restoring for editors and admins, purging for admins;
 // files are public. Each case acts on fresh media.
 func TestMediaPermissionsOwnAndOthers(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		admin := e.admin().AccessToken
 		_, owner := e.newUser(quire.RoleAuthor)
 		_, other := e.newUser(quire.RoleAuthor)

@@ -98,7 +98,7 @@ func TestMediaRangeAndConditional(t *testing.T) {
 // SVG is never shown inline, even a harmless one, and other files never
 // lose the headers that keep them inert.
 func TestMediaServedSafely(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		tok := e.admin().AccessToken
 		svg := e.mustUpload(tok, "logo.svg", []byte(svgOK))
 		r := e.do("GET", svg.URL, "", nil).want(t, 200)

@@ -159,7 +159,7 @@ func TestMediaUploadTooLarge(t *testing.T) {
 
 // The multipart envelope is bounded too: parts, headers, fields.
 func TestMediaUploadMultipartBounds(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		_, author := e.newUser(quire.RoleAuthor)
 		tok := author.AccessToken
 		post := func(parts ...filePart) *resp {
@@ -213,7 +213,7 @@ func TestMediaUploadMultipartBounds(t *testing.T) {
 // File names are display names: path parts, control and bidi characters
 // go, the length is bounded, and the name never reaches storage.
 func TestMediaFilenameSanitised(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		tok := e.admin().AccessToken
 		encoded := func(name string) filePart {
 			return filePart{header: textproto.MIMEHeader{"Content-Disposition": {`form-data; name="file"; filename*=UTF-8''` + name}}, data: []byte("text " + name)}
@@ -297,7 +297,7 @@ func TestMediaDedup(t *testing.T) {
 
 // Two uploads of the same new bytes at once make one media.
 func TestMediaDedupConcurrent(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
+	eachStorage(t, nil, func(t *testing.T, e *env) {
 		tok := e.admin().AccessToken
 		data := pngOf(50, 50, 77)
 		statuses := make(chan int, 6)

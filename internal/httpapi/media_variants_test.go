@@ -150,7 +150,7 @@ func TestMediaVariantSingleFlight(t *testing.T) {
 // An image over the pixel budget cannot be uploaded, so no variant ever
 // decodes one; the budget is configurable.
 func TestMediaPixelBudget(t *testing.T) {
-	eachWith(t, func(c *config.Config) { c.MediaMaxPixels = 100 * 100 }, func(t *testing.T, e *env) {
+	eachStorage(t, func(c *config.Config) { c.MediaMaxPixels = 100 * 100 }, func(t *testing.T, e *env) {
 		tok := e.admin().AccessToken
 		e.mustUpload(tok, "ok.png", pngOf(100, 100, 1))
 		p := wantProblem(t, e.upload(tok, "big.png", pngOf(101, 100, 1)), http.StatusUnprocessableEntity, "file")

@@ -120,10 +120,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 }
 
 // OpenMediaStorage opens where media bytes are kept: the S3 bucket when
-// QUIRE_S3_ENDPOINT is set, else <data-dir>/media.
+// QUIRE_S3_ENDPOINT is set, else the data directory, where every media
+// key (media/<id>/…) lands in <data-dir>/media.
 func OpenMediaStorage(ctx context.Context, cfg config.Config) (storage.Storage, error) {
 	if cfg.S3Endpoint == "" {
-		return storage.NewLocal(filepath.Join(cfg.DataDir, "media"))
+		return storage.NewLocal(cfg.DataDir)
 	}
 	return storage.NewS3(ctx, storage.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
 		AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, PathStyle: cfg.S3PathStyle, Prefix: cfg.S3Prefix})
