@@ -1,15 +1,18 @@
 package httpapi_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/store"
+	"github.com/quirecms/quire/internal/testdb"
 )
 
 func imageBlock(mediaID string) map[string]any {
@@ -285,4 +288,45 @@ func TestMediaDeleteAndPublicDelivery(t *testing.T) {
 		}
 		e.do("GET", m.URL, "", nil).want(t, 200)
 	})
+}
+
+// On PostgreSQL a purge waits for a page save in flight that adds the
+// media, then sees it and refuses; SQLite's single writer orders them the
+// same way by construction.
+func TestMediaPurgeWaitsForPageSaves(t *testing.T) {
+	e := newEnv(t, testdb.Postgres(t), nil)
+	admin := e.admin().AccessToken
+	m := e.mustUpload(admin, "hero.png", pngOf(10, 10, 1))
+	var page quire.Page
+	e.do("POST", "/api/v1/pages", admin, map[string]any{"slug": "race", "title": "Race"}).want(t, 201).json(t, &page)
+
+	db, err := sql.Open("pgx", e.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	save, err := db.Begin() // a page save that has written its block, not yet committed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer save.Rollback() // on failure: the schema cannot be dropped under its locks
+	content, _ := json.Marshal(map[string]any{"media_id": m.ID, "alt": "", "caption": ""})
+	if _, err := save.Exec(`INSERT INTO page_blocks (id, page_id, type, position, content, created_by) VALUES ($1, $2, 'image', 0, $3, $4)`,
+		store.NewID(), page.ID, string(content), page.CreatedBy); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *resp, 1)
+	go func() { done <- e.do("DELETE", "/api/v1/media/"+m.ID+"?purge=true", admin, nil) }()
+	select {
+	case r := <-done:
+		t.Fatalf("purge did not wait for the page save: %d %s", r.Status, r.Body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := save.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	p := wantProblem(t, <-done, http.StatusConflict, "")
+	if !strings.Contains(p.Detail, "race (working copy)") {
+		t.Fatalf("detail %q", p.Detail)
+	}
 }

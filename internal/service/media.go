@@ -291,6 +291,11 @@ func (s *Media) Purge(ctx context.Context, p *quire.Principal, id string, ifMatc
 	}
 	var key string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		// First, so that no page save can add a use between the check
+		// below and the commit (page saves refuse media that is gone).
+		if err := tx.LockPageBlocksShared(ctx); err != nil {
+			return err
+		}
 		m, err := s.lockForChange(ctx, tx, p, id, ifMatch)
 		if err != nil {
 			return err
