@@ -114,14 +114,7 @@ func New(d Deps) *API {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.limitBody(rt, h))
 	}
 	a.doc, _ = json.Marshal(a.Document())
-	a.handler = a.outer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := a.mux.Handler(r)
-		if pattern == "" {
-			h.ServeHTTP(&problemWriter{ResponseWriter: w, r: r}, r)
-			return
-		}
-		a.mux.ServeHTTP(w, r)
-	}))
+	a.handler = a.outer(a.mux)
 	return a
 }
 
@@ -135,7 +128,9 @@ func (a *API) limitBody(rt Route, next http.HandlerFunc) http.HandlerFunc {
 		limit = rt.MaxBody
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if r.Body != nil && r.Body != http.NoBody { // a GET has nothing to limit
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
 		next(w, r)
 	}
 }

@@ -2,19 +2,15 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
+	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/clientip"
@@ -37,29 +33,78 @@ func principal(ctx context.Context) *quire.Principal {
 	return p
 }
 
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-
-func newRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// validRequestID reports whether a client's X-Request-Id may be used as
+// ours: 1 to 128 of A-Z a-z 0-9 . _ : - (nothing a log line or a header
+// could be broken with).
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
-// statusWriter remembers the status and size of a response for logs and metrics.
-type statusWriter struct {
+// newRequestID returns 32 random hex digits. Request ids correlate log
+// lines and audit entries; they are not secrets (clients may choose
+// their own), so the runtime's per-thread ChaCha8 generator behind
+// math/rand/v2 serves, without a system call or a lock.
+func newRequestID() string {
+	const digits = "0123456789abcdef"
+	var b [32]byte
+	for half, v := range [2]uint64{rand.Uint64(), rand.Uint64()} {
+		for i := range 16 {
+			b[half*16+i] = digits[v>>(60-4*i)&0xf]
+		}
+	}
+	return string(b[:])
+}
+
+// exchange is what outer keeps for one request, in one allocation: the
+// response writer the rest of the chain sees (it remembers the status and
+// size for logs and metrics), the request's context, and the values of
+// the headers every response carries.
+type exchange struct {
 	http.ResponseWriter
+	r      *http.Request // the request the mux routes: its Pattern says whether a route matched
+	ctx    requestContext
 	status int
 	bytes  int
+	// routed is set once the request is handed to the mux; a 404 or 405
+	// the mux writes itself (no pattern matched) is rewritten as a problem
+	// document, and rewriting is set while that happens.
+	routed, rewriting, discard bool
+	headers                    [6]string
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *exchange) WriteHeader(code int) {
+	if w.status == 0 && w.routed && !w.rewriting && w.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		// The mux's own plain-text answer (http.Error): answer with a
+		// problem instead and drop the text that follows.
+		w.rewriting = true
+		detail := "no such route"
+		if code == http.StatusMethodNotAllowed {
+			detail = "this route does not accept " + w.r.Method
+		}
+		problemStatus(w, w.r, code, detail)
+		w.discard = true
+		return
+	}
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *exchange) Write(b []byte) (int, error) {
+	if w.discard {
+		return len(b), nil
+	}
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -68,79 +113,114 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *exchange) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+// requestContext is the context of a request below outer. It answers the
+// request id and the request's logger itself instead of through a chain
+// of context.WithValue, and builds the logger (the API's, with the
+// request id) only when something asks for it: on the common path
+// nothing logs but outer, which adds the id to its one record.
+type requestContext struct {
+	context.Context
+	id  string
+	log *slog.Logger
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "quire_http_requests_total", Help: "HTTP requests by route and status.",
-		}, []string{"method", "route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "quire_http_request_duration_seconds", Help: "HTTP request latency by route.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"method", "route"}),
+func (c *requestContext) Value(key any) any {
+	switch key.(type) {
+	case requestIDKey:
+		return c.id
+	case loggerKey:
+		return c.log.With("request_id", c.id)
 	}
-	reg.MustRegister(m.requests, m.duration)
-	return m
+	return c.Context.Value(key)
 }
+
+// Canonical names of the headers outer sets, written straight into the map.
+const (
+	hdrRequestID = "X-Request-Id"
+	hdrNoSniff   = "X-Content-Type-Options"
+	hdrReferrer  = "Referrer-Policy"
+	hdrFrame     = "X-Frame-Options"
+	hdrCSP       = "Content-Security-Policy"
+	hdrCache     = "Cache-Control"
+)
 
 // outer is the middleware every request passes: request id, client
-// address, panic recovery, security headers, CORS, body limit, logging and
-// metrics. The route label is the mux pattern, so metrics stay bounded.
+// address, panic recovery, security headers, CORS, logging and metrics;
+// next is the router. The route label is the mux pattern that served the
+// request (r.Pattern, set by the mux itself, so the request is routed
+// once), and "unmatched" for anything else, so metrics stay bounded.
 func (a *API) outer(next http.Handler) http.Handler {
+	routes := make(map[string]*routeMetrics, len(a.routes))
+	for _, rt := range a.routes {
+		routes[rt.Method+" "+rt.Path] = a.metrics.forRoute(rt.Method, rt.Path)
+	}
+	// The request record's source is always here; finding it once spares
+	// every request the stack walk Logger.LogAttrs makes.
+	var pc [1]uintptr
+	runtime.Callers(1, pc[:])
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !validRequestID.MatchString(id) {
+		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		ip := clientip.From(r, a.trusted)
-		log := a.log.With("request_id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		ctx = context.WithValue(ctx, loggerKey{}, log)
-		ctx = service.WithMeta(ctx, service.Meta{RequestID: id, IP: ipString(ip), UserAgent: r.UserAgent()})
+		ip := ipString(clientip.From(r, a.trusted))
+		ex := &exchange{ResponseWriter: w}
+		ex.ctx = requestContext{Context: service.WithMeta(r.Context(), service.Meta{RequestID: id, IP: ip, UserAgent: r.UserAgent()}), id: id, log: a.log}
+		ctx := &ex.ctx
 		r = r.WithContext(ctx)
+		ex.r = r
 
+		// One backing array for the values; each slice has its own
+		// capacity of one, so that an Add elsewhere copies instead of
+		// writing into its neighbour.
+		v := &ex.headers
+		v[0], v[1], v[2], v[3], v[4], v[5] = id, "nosniff", "no-referrer", "DENY", "default-src 'none'; frame-ancestors 'none'", "no-store"
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cache-Control", "no-store")
-		sw := &statusWriter{ResponseWriter: w}
-		_, pattern := a.mux.Handler(r)
+		h[hdrRequestID] = v[0:1:1]
+		h[hdrNoSniff] = v[1:2:2]
+		h[hdrReferrer] = v[2:3:3]
+		h[hdrFrame] = v[3:4:4]
+		h[hdrCSP] = v[4:5:5]
+		h[hdrCache] = v[5:6:6]
 		defer func() {
 			if p := recover(); p != nil {
-				log.Error("panic serving request", "panic", p, "route", pattern)
-				if sw.status == 0 {
-					problemStatus(sw, r, http.StatusInternalServerError, "an internal error occurred")
+				logger(ctx).Error("panic serving request", "panic", p, "route", r.Pattern)
+				if ex.status == 0 {
+					problemStatus(ex, r, http.StatusInternalServerError, "an internal error occurred")
 				}
 			}
-			route := routeLabel(pattern)
-			a.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Inc()
-			a.metrics.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+			end := time.Now()
+			d := end.Sub(start)
+			rm := routes[r.Pattern]
+			a.metrics.observe(rm, r.Method, ex.status, d)
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			if ex.status >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("route", route),
-				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-				slog.Duration("duration", time.Since(start)), slog.String("ip", ipString(ip)))
+			if !a.log.Enabled(ctx, level) {
+				return
+			}
+			route := "unmatched"
+			if rm != nil {
+				route = rm.route
+			}
+			rec := slog.NewRecord(end, level, "request", pc[0])
+			rec.AddAttrs(slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", ex.status), slog.Int("bytes", ex.bytes), slog.Duration("duration", d), slog.String("ip", ip))
+			_ = a.log.Handler().Handle(ctx, rec)
 		}()
-		if a.cors(sw, r) {
+		if a.cors(ex, r) {
 			return
 		}
 		if !cleanText(r.URL.Path) || !cleanQuery(r.URL.RawQuery) {
-			problemStatus(sw, r, http.StatusBadRequest, "the URL must be UTF-8 text without NUL characters")
+			problemStatus(ex, r, http.StatusBadRequest, "the URL must be UTF-8 text without NUL characters")
 			return
 		}
-		next.ServeHTTP(sw, r)
+		ex.routed = true
+		next.ServeHTTP(ex, r)
 	})
 }
 
@@ -151,6 +231,9 @@ func cleanText(s string) bool { return utf8.ValidString(s) && !strings.ContainsR
 
 // cleanQuery checks every name and value handlers will see in r.URL.Query().
 func cleanQuery(raw string) bool {
+	if raw == "" {
+		return true
+	}
 	q, _ := url.ParseQuery(raw) // a malformed pair is dropped, as Query() does
 	for k, vs := range q {
 		if !cleanText(k) {
@@ -163,16 +246,6 @@ func cleanQuery(raw string) bool {
 		}
 	}
 	return true
-}
-
-func routeLabel(pattern string) string {
-	if pattern == "" {
-		return "unmatched"
-	}
-	if _, path, ok := strings.Cut(pattern, " "); ok {
-		return path
-	}
-	return pattern
 }
 
 // cors answers preflights and sets CORS headers for configured origins
@@ -228,29 +301,4 @@ func (a *API) authenticate(min quire.Role, sessionOnly bool, next http.HandlerFu
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
-}
-
-// problemWriter turns the mux's plain-text 404 and 405 into problem documents.
-type problemWriter struct {
-	http.ResponseWriter
-	r       *http.Request
-	written bool
-}
-
-func (w *problemWriter) WriteHeader(code int) {
-	w.written = true
-	w.ResponseWriter.Header().Del("X-Content-Type-Options")
-	w.ResponseWriter.Header().Set("X-Content-Type-Options", "nosniff")
-	detail := "no such route"
-	if code == http.StatusMethodNotAllowed {
-		detail = "this route does not accept " + w.r.Method
-	}
-	problemStatus(w.ResponseWriter, w.r, code, detail)
-}
-
-func (w *problemWriter) Write(b []byte) (int, error) {
-	if !w.written {
-		w.WriteHeader(http.StatusNotFound)
-	}
-	return len(b), nil
 }

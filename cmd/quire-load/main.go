@@ -1,0 +1,208 @@
+// Command quire-load measures Quire's public read path against a bare
+// net/http handler serving the same bytes, on this machine.
+//
+// It builds Quire in-process on a temporary SQLite database (or on
+// QUIRE_DATABASE_URL, which should name a throwaway database: the seeded
+// pages stay), with JSON request logs (formatted, then discarded) and
+// metrics on, seeds published pages, and serves them on a loopback port.
+// A bare handler serves the same response bytes on another port. Both are
+// driven with the same keep-alive connections for the same time, in
+// alternating slices so that whatever else the machine does falls on
+// both alike, and the figures and their ratio are printed.
+//
+//	go run ./cmd/quire-load -duration 10s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"github.com/quirecms/quire/internal/config"
+	"github.com/quirecms/quire/internal/loadtest"
+)
+
+const publicPrefix = "/api/v1/public/pages/"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "quire-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("quire-load", flag.ContinueOnError)
+	duration := fs.Duration("duration", 10*time.Second, "measured time per target and round")
+	slice := fs.Duration("slice", time.Second, "the targets take turns in slices this long")
+	warmup := fs.Duration("warmup", time.Second, "unmeasured time per target before the first round")
+	conns := fs.Int("conns", 32, "concurrent keep-alive connections")
+	pages := fs.Int("pages", 10_000, "published pages to seed")
+	blocks := fs.Int("blocks", 8, "blocks per seeded page")
+	hot := fs.Int("slugs", 100, "request the first n slugs in turn, the most-read pages (0: every seeded page)")
+	rounds := fs.Int("rounds", 1, "rounds; the spread of the ratio is printed when more than one")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *pages < 1 || *conns < 1 || *rounds < 1 || *duration <= 0 || *slice <= 0 || *hot < 0 {
+		fs.Usage()
+		return errors.New("bad arguments")
+	}
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	dir, err := os.MkdirTemp("", "quire-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.DatabaseURL = os.Getenv("QUIRE_DATABASE_URL")
+	// Request logging stays on and every record is formatted as JSON, as
+	// in production; only the bytes go nowhere.
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	start := time.Now()
+	f, err := loadtest.NewFixture(ctx, cfg, log, *pages, *blocks)
+	if err != nil {
+		return err
+	}
+	defer f.Server.Close()
+	seeded := time.Since(start)
+
+	// The bare handler serves exactly the bytes Quire serves.
+	docs := make(map[string][]byte, len(f.Slugs))
+	size := 0
+	for _, slug := range f.Slugs {
+		doc, err := f.Server.API.Delivery.Page(ctx, slug)
+		if err != nil {
+			return err
+		}
+		docs[slug] = doc.Body
+		size += len(doc.Body)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	quireURL, err := listen(ctx, "quire", func(ln net.Listener) error { return f.Server.Serve(ctx, ln) })
+	if err != nil {
+		return err
+	}
+	bare := &http.Server{Handler: loadtest.Bare(publicPrefix, docs), ReadHeaderTimeout: 5 * time.Second}
+	bareURL, err := listen(ctx, "bare", func(ln net.Listener) error {
+		go func() { <-ctx.Done(); bare.Close() }()
+		return bare.Serve(ln)
+	})
+	if err != nil {
+		return err
+	}
+
+	slugs := f.Slugs
+	if *hot > 0 && *hot < len(slugs) {
+		slugs = slugs[:*hot]
+	}
+	database := "sqlite"
+	if cfg.IsPostgres() {
+		database = "postgres"
+	}
+	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks (%d bytes of JSON each on average) seeded on %s in %s\n",
+		len(f.Slugs), *blocks, size/len(f.Slugs), database, seeded.Round(time.Millisecond))
+	fmt.Fprintf(out, "GET %s{slug} over %d slugs in turn, %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s\n",
+		publicPrefix, len(slugs), *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintln(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on; the load generator shares the CPU with both servers.")
+
+	type target struct {
+		name   string
+		client *http.Client
+		urls   []string
+	}
+	targets := [2]target{{name: "quire"}, {name: "bare"}}
+	for i, base := range []string{quireURL, bareURL} {
+		targets[i].client = loadtest.Client(*conns)
+		for _, slug := range slugs {
+			targets[i].urls = append(targets[i].urls, base+publicPrefix+slug)
+		}
+		if _, err := drive(ctx, targets[i].name, targets[i].client, targets[i].urls, *conns, *warmup); err != nil {
+			return err
+		}
+	}
+	turns := max(1, int(*duration / *slice))
+	var ratios []float64
+	for round := 1; round <= *rounds; round++ {
+		var res [2]loadtest.Result
+		for turn := range turns {
+			// Alternate who goes first, so neither always follows the other.
+			for _, i := range [][2]int{{0, 1}, {1, 0}}[turn%2] {
+				r, err := drive(ctx, targets[i].name, targets[i].client, targets[i].urls, *conns, *slice)
+				if err != nil {
+					return err
+				}
+				res[i] = res[i].Add(r)
+			}
+		}
+		ratio := res[0].RPS() / res[1].RPS()
+		ratios = append(ratios, ratio)
+		fmt.Fprintf(out, "round %d\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, res[0], res[1], ratio)
+		if res[0].Errors > 0 || res[1].Errors > 0 {
+			return fmt.Errorf("requests failed: quire %d, bare %d", res[0].Errors, res[1].Errors)
+		}
+	}
+	if len(ratios) > 1 {
+		s := slices.Clone(ratios)
+		slices.Sort(s)
+		fmt.Fprintf(out, "ratio quire/bare over %d rounds: min %.2f, median %.2f, max %.2f\n", len(s), s[0], s[len(s)/2], s[len(s)-1])
+	}
+	return nil
+}
+
+// listen serves on a fresh loopback port and returns its base URL. The
+// server's goroutines carry the profiler label server=name, and so do the
+// connection goroutines they start, so that a CPU profile tells the two
+// servers apart: go tool pprof -tagfocus server=quire.
+func listen(ctx context.Context, name string, serve func(net.Listener) error) (string, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go pprof.Do(ctx, pprof.Labels("server", name), func(context.Context) {
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "quire-load: serve:", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), nil
+}
+
+// drive runs load against one target, its goroutines (and the client
+// connections they open) labelled client=name for the profiler.
+func drive(ctx context.Context, name string, client *http.Client, urls []string, conns int, d time.Duration) (res loadtest.Result, err error) {
+	pprof.Do(ctx, pprof.Labels("client", name), func(ctx context.Context) {
+		res, err = loadtest.Run(ctx, client, urls, conns, 0, d)
+	})
+	return res, err
+}
