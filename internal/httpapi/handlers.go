@@ -43,6 +43,37 @@ func ifMatch(r *http.Request) (int64, error) {
 	return v, nil
 }
 
+// versionedWrite is the shape of every write to a versioned resource:
+// decode the body (when body is non-nil), read If-Match, run fn as the
+// caller, and answer with what it returns through write (which sets the
+// new ETag). Errors at any step become problems.
+func versionedWrite[T any](w http.ResponseWriter, r *http.Request, body any, status int,
+	write func(http.ResponseWriter, int, T), fn func(p *quire.Principal, version int64) (T, error)) {
+	if body != nil {
+		if err := decode(r, body); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out, err := fn(principal(r.Context()), version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	write(w, status, out)
+}
+
+// versionedDelete reads If-Match, runs fn as the caller and answers 204.
+func versionedDelete(w http.ResponseWriter, r *http.Request, fn func(p *quire.Principal, version int64) error) {
+	versionedWrite(w, r, nil, http.StatusNoContent, func(w http.ResponseWriter, status int, _ struct{}) { w.WriteHeader(status) },
+		func(p *quire.Principal, version int64) (struct{}, error) { return struct{}{}, fn(p, version) })
+}
+
 // page reads ?limit= (1–100, default 20) and the opaque ?cursor=.
 func page(r *http.Request) (after string, limit int, err error) {
 	q := r.URL.Query()
@@ -167,26 +198,13 @@ type selfUpdate struct {
 
 func (a *API) updateMe(w http.ResponseWriter, r *http.Request) {
 	var in selfUpdate
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	// Required, as the OpenAPI document says: {} must not blank the name.
-	if in.DisplayName == nil {
-		writeError(w, r, quire.Invalid(quire.FieldError{Field: "display_name", Message: "is required"}))
-		return
-	}
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := a.Users.UpdateSelf(r.Context(), principal(r.Context()), version, *in.DisplayName)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeUser(w, http.StatusOK, u)
+	versionedWrite(w, r, &in, http.StatusOK, writeUser, func(p *quire.Principal, version int64) (*quire.User, error) {
+		// Required, as the OpenAPI document says: {} must not blank the name.
+		if in.DisplayName == nil {
+			return nil, quire.Invalid(quire.FieldError{Field: "display_name", Message: "is required"})
+		}
+		return a.Users.UpdateSelf(r.Context(), p, version, *in.DisplayName)
+	})
 }
 
 type passwordChange struct {
@@ -250,34 +268,15 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	var in service.UserPatch
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := a.Users.Update(r.Context(), principal(r.Context()), r.PathValue("id"), version, in)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeUser(w, http.StatusOK, u)
+	versionedWrite(w, r, &in, http.StatusOK, writeUser, func(p *quire.Principal, version int64) (*quire.User, error) {
+		return a.Users.Update(r.Context(), p, r.PathValue("id"), version, in)
+	})
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := a.Users.Delete(r.Context(), principal(r.Context()), r.PathValue("id"), version); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	versionedDelete(w, r, func(p *quire.Principal, version int64) error {
+		return a.Users.Delete(r.Context(), p, r.PathValue("id"), version)
+	})
 }
 
 // --- API tokens ---

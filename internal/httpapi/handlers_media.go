@@ -242,21 +242,9 @@ func (a *API) getMedia(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) updateMedia(w http.ResponseWriter, r *http.Request) {
 	var in service.MediaPatch
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	m, err := a.Media.Update(r.Context(), principal(r.Context()), r.PathValue("id"), version, in)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeMedia(w, http.StatusOK, m)
+	versionedWrite(w, r, &in, http.StatusOK, writeMedia, func(p *quire.Principal, version int64) (*quire.Media, error) {
+		return a.Media.Update(r.Context(), p, r.PathValue("id"), version, in)
+	})
 }
 
 // deleteMedia soft-deletes, or with ?purge=true removes for good (admins).
@@ -270,36 +258,18 @@ func (a *API) deleteMedia(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, quire.Invalid(quire.FieldError{Field: "purge", Message: "must be true or false"}))
 		return
 	}
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ctx, p, id := r.Context(), principal(r.Context()), r.PathValue("id")
-	if purge {
-		err = a.Media.Purge(ctx, p, id, version)
-	} else {
-		err = a.Media.Delete(ctx, p, id, version)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	versionedDelete(w, r, func(p *quire.Principal, version int64) error {
+		if purge {
+			return a.Media.Purge(r.Context(), p, r.PathValue("id"), version)
+		}
+		return a.Media.Delete(r.Context(), p, r.PathValue("id"), version)
+	})
 }
 
 func (a *API) restoreMedia(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	m, err := a.Media.Restore(r.Context(), principal(r.Context()), r.PathValue("id"), version)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeMedia(w, http.StatusOK, m)
+	versionedWrite(w, r, nil, http.StatusOK, writeMedia, func(p *quire.Principal, version int64) (*quire.Media, error) {
+		return a.Media.Restore(r.Context(), p, r.PathValue("id"), version)
+	})
 }
 
 // mediaFileQuery: a file URL takes only the variant parameters; anything

@@ -119,26 +119,9 @@ func (a *API) getPage(w http.ResponseWriter, r *http.Request) {
 	writePage(w, http.StatusOK, p)
 }
 
-// pageWrite decodes body (when non-nil), reads If-Match and runs fn,
-// answering with the changed page.
+// pageWrite is versionedWrite for changes that answer with the page.
 func (a *API) pageWrite(w http.ResponseWriter, r *http.Request, body any, status int, fn func(p *quire.Principal, version int64) (*quire.Page, error)) {
-	if body != nil {
-		if err := decode(r, body); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, err := fn(principal(r.Context()), version)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, status, p)
+	versionedWrite(w, r, body, status, writePage, fn)
 }
 
 func (a *API) updatePage(w http.ResponseWriter, r *http.Request) {
@@ -149,16 +132,9 @@ func (a *API) updatePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deletePage(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := a.Pages.Delete(r.Context(), principal(r.Context()), r.PathValue("id"), version); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	versionedDelete(w, r, func(p *quire.Principal, version int64) error {
+		return a.Pages.Delete(r.Context(), p, r.PathValue("id"), version)
+	})
 }
 
 func (a *API) listBlocks(w http.ResponseWriter, r *http.Request) {

@@ -65,16 +65,9 @@ func (a *API) putSetting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteSetting(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := a.Settings.Delete(r.Context(), principal(r.Context()), r.PathValue("key"), version); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	versionedDelete(w, r, func(p *quire.Principal, version int64) error {
+		return a.Settings.Delete(r.Context(), p, r.PathValue("key"), version)
+	})
 }
 
 // publicSettings serves the cached public document with a strong ETag;
