@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,33 +78,14 @@ func (s *Settings) Put(ctx context.Context, p *quire.Principal, key string, ifMa
 	var out *quire.Setting
 	created := false
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := tx.Setting(ctx, key)
-		if quire.ErrorCode(err) == quire.ENOTFOUND {
-			if ifMatch != 0 {
-				return quire.Errorf(quire.EPRECONDITION, "the setting does not exist (If-Match names a version)")
-			}
-			created = true
-			out = &quire.Setting{Key: key, Value: compact.Bytes(), Public: in.Public != nil && *in.Public, UpdatedBy: p.UserID}
-			if err := tx.CreateSetting(ctx, out); err != nil {
-				return err
-			}
-			return audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out)))
+		var err error
+		out, created, err = putSetting(ctx, tx, p, key, ifMatch, compact.Bytes(), in.Public)
+		if errors.Is(err, store.ErrUniqueViolation) && ifMatch == 0 {
+			// Another writer created the key after we found it missing;
+			// its row is committed now: lock it and update it instead.
+			out, created, err = putSetting(ctx, tx, p, key, ifMatch, compact.Bytes(), in.Public)
 		}
-		if err != nil {
-			return err
-		}
-		if ifMatch != 0 && ifMatch != cur.Version {
-			return quire.Errorf(quire.EPRECONDITION, "the setting was changed by someone else; fetch it again")
-		}
-		before := settingFields(cur)
-		out = &quire.Setting{Key: key, Value: compact.Bytes(), Public: cur.Public, UpdatedBy: p.UserID, Version: cur.Version}
-		if in.Public != nil {
-			out.Public = *in.Public
-		}
-		if err := tx.UpdateSetting(ctx, out); err != nil {
-			return err
-		}
-		return audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out)))
+		return err
 	})
 	if err != nil {
 		return nil, false, err
@@ -112,13 +94,45 @@ func (s *Settings) Put(ctx context.Context, p *quire.Principal, key string, ifMa
 	return out, created, nil
 }
 
+// putSetting creates or updates one setting with its audit entry. The row
+// is locked first, so that a write without If-Match waits for concurrent
+// writers instead of failing their version check.
+func putSetting(ctx context.Context, tx *store.Tx, p *quire.Principal, key string, ifMatch int64, value json.RawMessage, public *bool) (*quire.Setting, bool, error) {
+	cur, err := tx.SettingForUpdate(ctx, key)
+	if quire.ErrorCode(err) == quire.ENOTFOUND {
+		if ifMatch != 0 {
+			return nil, false, quire.Errorf(quire.EPRECONDITION, "the setting does not exist (If-Match names a version)")
+		}
+		out := &quire.Setting{Key: key, Value: value, Public: public != nil && *public, UpdatedBy: p.UserID}
+		if err := tx.CreateSetting(ctx, out); err != nil {
+			return nil, false, err
+		}
+		return out, true, audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out)))
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if ifMatch != 0 && ifMatch != cur.Version {
+		return nil, false, quire.Errorf(quire.EPRECONDITION, "the setting was changed by someone else; fetch it again")
+	}
+	before := settingFields(cur)
+	out := &quire.Setting{Key: key, Value: value, Public: cur.Public, UpdatedBy: p.UserID, Version: cur.Version}
+	if public != nil {
+		out.Public = *public
+	}
+	if err := tx.UpdateSetting(ctx, out); err != nil {
+		return nil, false, err
+	}
+	return out, false, audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out)))
+}
+
 // Delete removes a setting.
 func (s *Settings) Delete(ctx context.Context, p *quire.Principal, key string, ifMatch int64) error {
 	if err := require(p, quire.RoleAdmin); err != nil {
 		return err
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := tx.Setting(ctx, key)
+		cur, err := tx.SettingForUpdate(ctx, key)
 		if err != nil {
 			return err
 		}

@@ -139,7 +139,7 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 	var u *quire.User
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = tx.User(ctx, id); err != nil {
+		if u, err = tx.UserForUpdate(ctx, id); err != nil {
 			return err
 		}
 		if ifMatch != 0 && ifMatch != u.Version {
@@ -222,7 +222,7 @@ func (s *Users) Delete(ctx context.Context, p *quire.Principal, id string, ifMat
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		u, err := tx.User(ctx, id)
+		u, err := tx.UserForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func (s *Users) UpdateSelf(ctx context.Context, p *quire.Principal, ifMatch int6
 	var u *quire.User
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = tx.User(ctx, p.UserID); err != nil {
+		if u, err = tx.UserForUpdate(ctx, p.UserID); err != nil {
 			return err
 		}
 		if ifMatch != 0 && ifMatch != u.Version {

@@ -32,6 +32,17 @@ func (tx *Tx) Setting(ctx context.Context, key string) (*quire.Setting, error) {
 	return scanSetting(tx.queryRow(ctx, `SELECT `+settingColumns+` FROM site_settings WHERE key = ?`, key))
 }
 
+// SettingForUpdate reads a setting and, on PostgreSQL, locks its row until
+// commit, so that concurrent writers of one key queue here instead of
+// failing each other's version check (SQLite's single writer does the same).
+func (tx *Tx) SettingForUpdate(ctx context.Context, key string) (*quire.Setting, error) {
+	q := `SELECT ` + settingColumns + ` FROM site_settings WHERE key = ?`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return scanSetting(tx.queryRow(ctx, q, key))
+}
+
 // Settings returns every setting, or only the public ones, ordered by key.
 func (tx *Tx) Settings(ctx context.Context, publicOnly bool) ([]*quire.Setting, error) {
 	q := `SELECT ` + settingColumns + ` FROM site_settings`
@@ -56,15 +67,23 @@ func (tx *Tx) Settings(ctx context.Context, publicOnly bool) ([]*quire.Setting, 
 	return out, mapErr(rows.Err())
 }
 
-// CreateSetting inserts a new setting; an existing key is ECONFLICT.
+// CreateSetting inserts a new setting; an existing key is ECONFLICT
+// wrapping ErrUniqueViolation. ON CONFLICT DO NOTHING rather than a
+// failed insert: on PostgreSQL it waits for a concurrent insert of the
+// same key to commit and leaves this transaction usable, so that the
+// caller can lock the row the other made and update it instead.
 func (tx *Tx) CreateSetting(ctx context.Context, s *quire.Setting) error {
 	s.UpdatedAt, s.Version = tx.now, 1
-	_, err := tx.exec(ctx, `INSERT INTO site_settings (key, value, public, updated_by, updated_at, version) VALUES (?, ?, ?, ?, ?, ?)`,
+	res, err := tx.exec(ctx, `INSERT INTO site_settings (key, value, public, updated_by, updated_at, version) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO NOTHING`,
 		s.Key, string(s.Value), s.Public, nullString(s.UpdatedBy), s.UpdatedAt, s.Version)
-	if errors.Is(err, ErrUniqueViolation) {
-		return quire.Wrap(quire.ECONFLICT, err, "the setting was created by someone else; fetch it again")
+	if err != nil {
+		return err
 	}
-	return err
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return quire.Wrap(quire.ECONFLICT, errors.Join(ErrUniqueViolation, mapErr(err)), "the setting was created by someone else; fetch it again")
+	}
+	return nil
 }
 
 // UpdateSetting writes value and public when the stored version is still

@@ -49,6 +49,17 @@ func (tx *Tx) User(ctx context.Context, id string) (*quire.User, error) {
 	return scanUser(tx.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
+// UserForUpdate reads a user and, on PostgreSQL, locks the row until
+// commit, so that concurrent changes to one account queue instead of
+// failing each other's version check.
+func (tx *Tx) UserForUpdate(ctx context.Context, id string) (*quire.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return scanUser(tx.queryRow(ctx, q, id))
+}
+
 // UserByEmail returns the user with this (normalized) email and their password hash.
 func (tx *Tx) UserByEmail(ctx context.Context, email string) (*quire.User, string, error) {
 	var hash string
