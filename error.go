@@ -19,6 +19,8 @@ const (
 	EPRECONDITION = "precondition_failed" // stale If-Match: 412
 	ETOOLARGE     = "too_large"           // body or field over its limit: 413
 	ETOOMANY      = "too_many_requests"   // throttled: 429
+	EUNAVAILABLE  = "unavailable"         // the database does not answer (in time): 503 with Retry-After
+	ESTORAGEFULL  = "storage_full"        // the database's disk is full: 507
 	EINTERNAL     = "internal"            // everything else: 500, details never shown
 )
 
@@ -34,7 +36,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
-	// RetryAfter is set for ETOOMANY: seconds until the caller may try again.
+	// RetryAfter is set for ETOOMANY, and may be for EUNAVAILABLE: seconds
+	// until the caller may try again.
 	RetryAfter int
 	cause      error
 }

@@ -27,6 +27,8 @@ type Config struct {
 	Addr            string
 	DataDir         string
 	DatabaseURL     string
+	DBTimeout       time.Duration
+	SQLiteSync      string
 	AdminEmail      string
 	AdminPassword   string
 	JWTSecret       string
@@ -71,6 +73,8 @@ var settings = []setting{
 	{"QUIRE_ADDR", "addr", "127.0.0.1:8080", "address to listen on (host:port)", false, text(func(c *Config) *string { return &c.Addr }, checkAddr)},
 	{"QUIRE_DATA_DIR", "data-dir", "./quire-data", "directory for the SQLite database, media and the generated signing key", false, text(func(c *Config) *string { return &c.DataDir }, nil)},
 	{"QUIRE_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL; empty means SQLite at <data-dir>/quire.db", true, text(func(c *Config) *string { return &c.DatabaseURL }, checkDatabaseURL)},
+	{"QUIRE_DB_TIMEOUT", "db-timeout", "5s", "longest a write transaction may take, or a read may wait for the database's answer, before it is rolled back and answered 503", false, dur(func(c *Config) *time.Duration { return &c.DBTimeout })},
+	{"QUIRE_SQLITE_SYNCHRONOUS", "sqlite-synchronous", "full", "SQLite durability: full (an acknowledged write survives a power cut) or normal (faster commits; the last writes before a power cut may be lost)", false, text(func(c *Config) *string { return &c.SQLiteSync }, checkSynchronous)},
 	{"QUIRE_ADMIN_EMAIL", "admin-email", "", "email of the admin created on the first start of an empty database, with QUIRE_ADMIN_PASSWORD", false, text(func(c *Config) *string { return &c.AdminEmail }, nil)},
 	{"QUIRE_ADMIN_PASSWORD", "admin-password", "", "password of that admin (prefer QUIRE_ADMIN_PASSWORD_FILE)", true, text(func(c *Config) *string { return &c.AdminPassword }, nil)},
 	{"QUIRE_JWT_SECRET", "jwt-secret", "", "signing key for access tokens, at least 32 bytes; when empty, generated once and kept in the data directory (SQLite) or the database (PostgreSQL)", true, text(func(c *Config) *string { return &c.JWTSecret }, checkSecretLen)},
@@ -460,6 +464,13 @@ func checkDatabaseURL(v string) error {
 func checkSecretLen(v string) error {
 	if len(v) < 32 {
 		return fmt.Errorf("must be at least 32 bytes, got %d", len(v))
+	}
+	return nil
+}
+
+func checkSynchronous(v string) error {
+	if v != "full" && v != "normal" {
+		return fmt.Errorf("must be full or normal, got %q", v)
 	}
 	return nil
 }

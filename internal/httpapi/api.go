@@ -84,6 +84,7 @@ type API struct {
 	maxBody int64
 	handler http.Handler
 	doc     []byte // the OpenAPI document, encoded once
+	outage  outageLog
 
 	publicCacheControl string
 	mediaCacheControl  string
@@ -96,7 +97,7 @@ func New(d Deps) *API {
 	}
 	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &API{Deps: d, auth: d.Auth, log: d.Log, mux: http.NewServeMux(), metrics: newMetrics(d.Registry),
-		trusted: d.Trusted, origins: d.Origins, maxBody: d.MaxBody}
+		trusted: d.Trusted, origins: d.Origins, maxBody: d.MaxBody, outage: outageLog{every: outageLogInterval}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -18,8 +18,12 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.Ready != nil {
 		if err := a.Ready(r); err != nil {
-			logger(r.Context()).Warn("not ready", "err", err)
-			problemStatus(w, r, http.StatusServiceUnavailable, "the database does not answer")
+			outage(r.Context()).report(r.Context(), logger(r.Context()), "not ready", err)
+			detail := "the database does not answer"
+			if quire.ErrorCode(err) == quire.ESTORAGEFULL {
+				detail = "the database's disk is full"
+			}
+			problemStatus(w, r, http.StatusServiceUnavailable, detail)
 			return
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 type (
 	loggerKey    struct{}
+	outageKey    struct{}
 	requestIDKey struct{}
 	principalKey struct{}
 )
@@ -122,8 +123,9 @@ func (w *exchange) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // nothing logs but outer, which adds the id to its one record.
 type requestContext struct {
 	context.Context
-	id  string
-	log *slog.Logger
+	id     string
+	log    *slog.Logger
+	outage *outageLog
 }
 
 func (c *requestContext) Value(key any) any {
@@ -132,6 +134,8 @@ func (c *requestContext) Value(key any) any {
 		return c.id
 	case loggerKey:
 		return c.log.With("request_id", c.id)
+	case outageKey:
+		return c.outage
 	}
 	return c.Context.Value(key)
 }
@@ -168,7 +172,7 @@ func (a *API) outer(next http.Handler) http.Handler {
 		}
 		ip := ipString(clientip.From(r, a.trusted))
 		ex := &exchange{ResponseWriter: w}
-		ex.ctx = requestContext{Context: service.WithMeta(r.Context(), service.Meta{RequestID: id, IP: ip, UserAgent: r.UserAgent()}), id: id, log: a.log}
+		ex.ctx = requestContext{Context: service.WithMeta(r.Context(), service.Meta{RequestID: id, IP: ip, UserAgent: r.UserAgent()}), id: id, log: a.log, outage: &a.outage}
 		ctx := &ex.ctx
 		r = r.WithContext(ctx)
 		ex.r = r
@@ -197,7 +201,10 @@ func (a *API) outer(next http.Handler) http.Handler {
 			rm := routes[r.Pattern]
 			a.metrics.observe(rm, r.Method, ex.status, d)
 			level := slog.LevelInfo
-			if ex.status >= 500 {
+			switch {
+			case ex.status == http.StatusServiceUnavailable || ex.status == http.StatusInsufficientStorage:
+				level = slog.LevelWarn // an outage: writeError logs it as an error once per interval
+			case ex.status >= 500:
 				level = slog.LevelError
 			}
 			if !a.log.Enabled(ctx, level) {

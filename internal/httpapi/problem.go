@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,8 @@ var statusOf = map[string]int{
 	quire.EPRECONDITION: http.StatusPreconditionFailed,
 	quire.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	quire.ETOOMANY:      http.StatusTooManyRequests,
+	quire.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	quire.ESTORAGEFULL:  http.StatusInsufficientStorage,
 	quire.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -48,14 +51,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:    quire.ErrorMessage(err),
 		RequestID: requestID(r.Context()),
 	}
+	retryAfter := 0
 	if e, ok := err.(*quire.Error); ok || asError(err, &e) {
 		p.Errors = e.Fields
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-		}
+		retryAfter = e.RetryAfter
 	}
-	if status >= 500 {
+	if fault := code == quire.EUNAVAILABLE || code == quire.ESTORAGEFULL; fault {
+		retryAfter = cmp.Or(retryAfter, retryAfterUnavailable)
+		// An outage fails every request alike: log it once per interval.
+		outage(r.Context()).report(r.Context(), logger(r.Context()), "database unavailable: answering "+strconv.Itoa(status), err)
+	} else if status >= 500 {
 		logger(r.Context()).Error("request failed", "err", err, "request_id", p.RequestID)
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	writeProblem(w, p)
 }
@@ -73,6 +82,15 @@ func problemStatus(w http.ResponseWriter, r *http.Request, status int, detail st
 		Type: "about:blank", Title: http.StatusText(status), Status: status,
 		Detail: detail, RequestID: requestID(r.Context()),
 	})
+}
+
+// outage returns the API's outage log, or a fresh one outside a request
+// (which then logs every time, as before).
+func outage(ctx interface{ Value(any) any }) *outageLog {
+	if o, ok := ctx.Value(outageKey{}).(*outageLog); ok {
+		return o
+	}
+	return &outageLog{}
 }
 
 func logger(ctx interface{ Value(any) any }) *slog.Logger {

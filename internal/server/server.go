@@ -58,7 +58,7 @@ type Options struct {
 
 // New opens the database, migrates it and builds the services and API.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
-	db, err := store.Open(ctx, cfg.DSN())
+	db, err := store.OpenWith(ctx, cfg.DSN(), store.Options{Timeout: cfg.DBTimeout, SQLiteSynchronous: cfg.SQLiteSync})
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
-		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
+		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
 	})

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -46,22 +49,44 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
+	timeout time.Duration
+	health  health
 }
 
-// Open connects to url: a postgres:// or postgresql:// URL selects
+// Options tune how the store talks to its database.
+type Options struct {
+	// Timeout bounds each write transaction, from waiting for a connection
+	// to commit, and the wait for each read statement's answer. Work past
+	// it is cancelled and rolled back, and the caller gets EUNAVAILABLE.
+	// Zero means no deadline beyond the caller's context.
+	Timeout time.Duration
+	// SQLiteSynchronous is SQLite's synchronous pragma: "full" (the
+	// default: an acknowledged write survives a power cut) or "normal"
+	// (faster; in WAL mode the last writes before a power cut may be lost,
+	// never the database).
+	SQLiteSynchronous string
+}
+
+// Open connects to url with default options: see OpenWith.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith connects to url: a postgres:// or postgresql:// URL selects
 // PostgreSQL; anything else is a SQLite file path (an optional sqlite:// or
 // file: prefix is removed).
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	var db *DB
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err = openPostgres(dsn)
+		db, err = openPostgres(dsn, opts)
 	} else {
-		db, err = openSQLite(dsn)
+		db, err = openSQLite(dsn, opts)
 	}
 	if err != nil {
 		return nil, err
 	}
+	db.timeout = opts.Timeout
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -69,18 +94,36 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-func openPostgres(dsn string) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+// connectTimeout bounds a new PostgreSQL connection when the URL does
+// not set connect_timeout itself.
+const connectTimeout = 5 * time.Second
+
+// keepAlive makes a connection to a server that vanished (a partition, a
+// host that lost power) fail within about 30 s instead of the kernel's
+// two hours, so that a statement waiting on it ends.
+var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}
+
+func openPostgres(dsn string, opts Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+		if opts.Timeout > 0 {
+			cfg.ConnectTimeout = min(connectTimeout, opts.Timeout)
+		}
+	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAliveConfig: keepAlive}
+	cfg.DialFunc = dialer.DialContext
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{dialect: Postgres, read: pool, write: pool}, nil
 }
 
-func openSQLite(dsn string) (*DB, error) {
+func openSQLite(dsn string, opts Options) (*DB, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -98,7 +141,17 @@ func openSQLite(dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	f.Close()
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	sync := strings.ToUpper(cmp.Or(opts.SQLiteSynchronous, "full"))
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("open sqlite: synchronous must be full or normal, not %q", opts.SQLiteSynchronous)
+	}
+	// A writer waits this long for a lock held by another process (a CLI
+	// command, a backup) before SQLITE_BUSY, which becomes EUNAVAILABLE.
+	busy := 10 * time.Second
+	if opts.Timeout > 0 {
+		busy = min(busy, opts.Timeout)
+	}
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busy.Milliseconds(), sync)
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
@@ -124,7 +177,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s: %w", db.dialect, err)
+		return fmt.Errorf("ping %s: %w", db.dialect, mapErr(err))
 	}
 	return nil
 }
@@ -220,6 +273,9 @@ type Tx struct {
 	db  *DB
 	q   querier
 	now time.Time
+	// ctx is the write transaction's context, carrying its deadline; nil
+	// on a reader, whose statements each get a deadline of their own.
+	ctx context.Context
 }
 
 // Now is the single timestamp of this transaction, in UTC with the
@@ -235,11 +291,18 @@ func (db *DB) Reader() *Tx {
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // InTx runs fn in one write transaction, committing when fn returns nil and
-// rolling back otherwise (or on panic).
+// rolling back otherwise (or on panic). The transaction ends by
+// Options.Timeout, waiting for the connection included; when ctx is done
+// (the client went away, the deadline passed) before commit, it rolls back.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, db.timeout, ErrTimeout)
+		defer cancel()
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr(fmt.Errorf("begin: %w", err))
+		return db.fail(ctx, fmt.Errorf("begin: %w", err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -250,12 +313,18 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{db: db, q: sqlTx, now: Now()}); err != nil {
+	if err = fn(&Tx{db: db, q: sqlTx, now: Now(), ctx: ctx}); err != nil {
 		return err
 	}
-	if err = sqlTx.Commit(); err != nil {
-		return mapErr(fmt.Errorf("commit: %w", err))
+	// database/sql refuses to commit a transaction whose context is done;
+	// checking here as well makes that rule this package's own.
+	if err = ctx.Err(); err != nil {
+		return db.fail(ctx, fmt.Errorf("before commit: %w", err))
 	}
+	if err = sqlTx.Commit(); err != nil {
+		return db.fail(ctx, fmt.Errorf("commit: %w", err))
+	}
+	db.health.committed()
 	return nil
 }
 
@@ -283,17 +352,29 @@ func (db *DB) rebind(query string) string {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, dl := tx.statement(ctx)
+	defer dl.done()
 	res, err := tx.q.ExecContext(ctx, tx.db.rebind(query), tx.args(args)...)
-	return res, mapErr(err)
+	return res, tx.db.fail(ctx, err)
 }
 
-func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.q.QueryContext(ctx, tx.db.rebind(query), tx.args(args)...)
-	return rows, mapErr(err)
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*rows, error) {
+	ctx, dl := tx.statement(ctx)
+	r, err := tx.q.QueryContext(ctx, tx.db.rebind(query), tx.args(args)...)
+	if err != nil {
+		err = tx.db.fail(ctx, err)
+		dl.done()
+		return nil, err
+	}
+	dl.answered()
+	return &rows{Rows: r, ctx: ctx, db: tx.db, dl: dl}, nil
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.q.QueryRowContext(ctx, tx.db.rebind(query), tx.args(args)...)
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *row {
+	ctx, dl := tx.statement(ctx)
+	r := tx.q.QueryRowContext(ctx, tx.db.rebind(query), tx.args(args)...)
+	dl.answered()
+	return &row{row: r, ctx: ctx, db: tx.db, dl: dl}
 }
 
 // args converts time values into what each database stores: fixed-width
@@ -331,7 +412,7 @@ func (tx *Tx) execOne(ctx context.Context, notFound error, query string, args ..
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return mapErr(err)
+		return tx.db.fail(ctx, err)
 	}
 	if n == 0 {
 		return notFound

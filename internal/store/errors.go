@@ -32,8 +32,11 @@ func mapErr(err error) error {
 		return err
 	case errors.Is(err, sql.ErrNoRows):
 		return quire.Wrap(quire.ENOTFOUND, err, "not found")
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
+	case errors.Is(err, context.Canceled) && !errors.Is(err, ErrTimeout):
+		return err // the caller gave up: not a fault of the database
+	}
+	if f := faultErr(err); f != nil {
+		return f
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
