@@ -53,9 +53,9 @@ func (d deadline) done() {
 // map errors met while reading them.
 type rows struct {
 	*sql.Rows
-	ctx  context.Context
-	db   *DB
-	dl   deadline
+	ctx context.Context
+	db  *DB
+	dl  deadline
 }
 
 func (r *rows) Close() error {
@@ -68,10 +68,10 @@ func (r *rows) Err() error { return r.db.fail(r.ctx, r.Rows.Err()) }
 
 // row is a sql.Row whose Scan ends its statement's context.
 type row struct {
-	row  *sql.Row
-	ctx  context.Context
-	db   *DB
-	dl   deadline
+	row *sql.Row
+	ctx context.Context
+	db  *DB
+	dl  deadline
 }
 
 // Scan copies the row into dest; sql.ErrNoRows comes back as it is, for
