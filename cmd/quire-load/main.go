@@ -11,6 +11,7 @@
 // both alike, and the figures and their ratio are printed.
 //
 //	go run ./cmd/quire-load -duration 10s
+//	go run ./cmd/quire-load -workload create -conns 4 -rounds 3
 package main
 
 import (
@@ -56,8 +57,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	hot := fs.Int("slugs", 100, "request the first n slugs in turn, the most-read pages (0: every seeded page)")
 	rounds := fs.Int("rounds", 1, "rounds; the spread of the ratio is printed when more than one")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	workload := fs.String("workload", "read", "read: public reads against a bare handler; create: page creates with SQLite synchronous=full and =normal")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *workload == "create" {
+		return runCreate(ctx, out, createOptions{duration: *duration, warmup: *warmup, conns: *conns, blocks: *blocks, rounds: *rounds})
 	}
 	if fs.NArg() > 0 || *pages < 1 || *conns < 1 || *rounds < 1 || *duration <= 0 || *slice <= 0 || *hot < 0 {
 		fs.Usage()

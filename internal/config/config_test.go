@@ -215,6 +215,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"fraction", map[string]string{"QUIRE_LOGIN_MAX_FAILURES_PER_IP": "2.5"}, []string{"QUIRE_LOGIN_MAX_FAILURES_PER_IP"}, ""},
 		{"log format", map[string]string{"QUIRE_LOG_FORMAT": "xml"}, []string{"QUIRE_LOG_FORMAT", "text or json"}, ""},
 		{"log level", map[string]string{"QUIRE_LOG_LEVEL": "loud"}, []string{"QUIRE_LOG_LEVEL", "debug, info, warn or error"}, ""},
+		{"sqlite synchronous", map[string]string{"QUIRE_SQLITE_SYNCHRONOUS": "off"}, []string{"QUIRE_SQLITE_SYNCHRONOUS", "full or normal"}, ""},
+		{"zero database timeout", map[string]string{"QUIRE_DB_TIMEOUT": "0s"}, []string{"QUIRE_DB_TIMEOUT"}, ""},
 		{"short JWT secret", map[string]string{"QUIRE_JWT_SECRET": "s3cr3t-but-short"}, []string{"QUIRE_JWT_SECRET", "32 bytes"}, "s3cr3t-but-short"},
 		{"admin email without password", map[string]string{"QUIRE_ADMIN_EMAIL": "admin@example.com"}, []string{"QUIRE_ADMIN_EMAIL", "QUIRE_ADMIN_PASSWORD"}, ""},
 		{"admin password without email", map[string]string{"QUIRE_ADMIN_PASSWORD": pw}, []string{"QUIRE_ADMIN_EMAIL", "QUIRE_ADMIN_PASSWORD"}, pw},
