@@ -85,6 +85,9 @@ type API struct {
 	handler http.Handler
 	doc     []byte // the OpenAPI document, encoded once
 	outage  outageLog
+	// notReady logs failed readiness checks, apart from outage so that
+	// a probe cannot swallow the outage's first ERROR line.
+	notReady outageLog
 
 	publicCacheControl string
 	mediaCacheControl  string
@@ -97,7 +100,8 @@ func New(d Deps) *API {
 	}
 	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &API{Deps: d, auth: d.Auth, log: d.Log, mux: http.NewServeMux(), metrics: newMetrics(d.Registry),
-		trusted: d.Trusted, origins: d.Origins, maxBody: d.MaxBody, outage: outageLog{every: outageLogInterval}}
+		trusted: d.Trusted, origins: d.Origins, maxBody: d.MaxBody,
+		outage: outageLog{every: outageLogInterval}, notReady: outageLog{every: outageLogInterval}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,7 +19,8 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.Ready != nil {
 		if err := a.Ready(r); err != nil {
-			outage(r.Context()).report(r.Context(), logger(r.Context()), "not ready", err)
+			// Probes repeat every few seconds: a warning, once per interval.
+			a.notReady.report(r.Context(), logger(r.Context()), slog.LevelWarn, "not ready", err)
 			detail := "the database does not answer"
 			if quire.ErrorCode(err) == quire.ESTORAGEFULL {
 				detail = "the database's disk is full"

@@ -26,7 +26,7 @@ type outageLog struct {
 	suppressed int
 }
 
-func (o *outageLog) report(ctx context.Context, log *slog.Logger, msg string, err error) {
+func (o *outageLog) report(ctx context.Context, log *slog.Logger, level slog.Level, msg string, err error) {
 	o.mu.Lock()
 	now := time.Now()
 	if !o.last.IsZero() && now.Sub(o.last) < o.every {
@@ -37,5 +37,5 @@ func (o *outageLog) report(ctx context.Context, log *slog.Logger, msg string, er
 	n := o.suppressed
 	o.last, o.suppressed = now, 0
 	o.mu.Unlock()
-	log.ErrorContext(ctx, msg, "err", err, "not_logged_since_last", n, "logged_at_most_every", o.every)
+	log.Log(ctx, level, msg, "err", err, "not_logged_since_last", n, "logged_at_most_every", o.every)
 }

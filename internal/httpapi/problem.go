@@ -59,7 +59,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if fault := code == quire.EUNAVAILABLE || code == quire.ESTORAGEFULL; fault {
 		retryAfter = cmp.Or(retryAfter, retryAfterUnavailable)
 		// An outage fails every request alike: log it once per interval.
-		outage(r.Context()).report(r.Context(), logger(r.Context()), "database unavailable: answering "+strconv.Itoa(status), err)
+		outage(r.Context()).report(r.Context(), logger(r.Context()), slog.LevelError, "database unavailable: answering "+strconv.Itoa(status), err)
 	} else if status >= 500 {
 		logger(r.Context()).Error("request failed", "err", err, "request_id", p.RequestID)
 	}
