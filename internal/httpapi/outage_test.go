@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -44,5 +46,29 @@ func TestDatabaseFaultsAnswerAndLogOnce(t *testing.T) {
 	writeError(w, r.WithContext(&requestContext{Context: r.Context(), id: "req", log: log, outage: o}), quire.Errorf(quire.EUNAVAILABLE, "down"))
 	if !strings.Contains(logs.String(), "not_logged_since_last=99") {
 		t.Fatalf("the second line does not count what was not logged:\n%s", logs.String())
+	}
+}
+
+// A client that went away before its answer is not an error of ours: no
+// ERROR line, and 499 in the request log and metrics.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("PUT", "/api/v1/settings/k", nil)
+	r = r.WithContext(&requestContext{Context: ctx, id: "req", log: log, outage: &outageLog{}})
+	w := httptest.NewRecorder()
+	writeError(w, r, fmt.Errorf("begin: %w", context.Canceled))
+	if w.Code != statusClientClosed || logs.Len() != 0 {
+		t.Fatalf("status %d, log %q", w.Code, logs.String())
+	}
+	// The same error while the client is still there is ours: 500.
+	r = httptest.NewRequest("PUT", "/api/v1/settings/k", nil)
+	r = r.WithContext(&requestContext{Context: context.Background(), id: "req", log: log, outage: &outageLog{}})
+	w = httptest.NewRecorder()
+	writeError(w, r, context.Canceled)
+	if w.Code != 500 || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("status %d, log %q", w.Code, logs.String())
 	}
 }

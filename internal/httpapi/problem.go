@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -19,6 +21,10 @@ type Problem struct {
 	RequestID string             `json:"request_id"`
 	Errors    []quire.FieldError `json:"errors,omitempty"`
 }
+
+// statusClientClosed is the status recorded for a request whose client
+// went away before the answer.
+const statusClientClosed = 499
 
 // statusOf is the one place where domain error codes become HTTP statuses.
 var statusOf = map[string]int{
@@ -39,6 +45,13 @@ var statusOf = map[string]int{
 // writeError answers with the problem for err. Only 5xx are logged as
 // errors, with their internal cause; the caller sees a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away first (during an outage, clients give up
+		// by the hundred): nobody reads this answer and it is no fault of
+		// ours, so no ERROR line. 499 is how nginx records it.
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	code := quire.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
