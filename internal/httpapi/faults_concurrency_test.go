@@ -66,3 +66,23 @@ func TestConcurrentUserPatchesWithoutIfMatch(t *testing.T) {
 		}
 	})
 }
+
+// Demoting two admins at once locks the user rows and the set of admins
+// in one order, so neither waits for the other in a deadlock (on
+// PostgreSQL the loser would answer 500), and the last-admin rule holds.
+func TestConcurrentAdminDemotions(t *testing.T) {
+	eachParallel(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		for round := range 5 {
+			a, _ := e.newUser(quire.RoleAdmin)
+			b, _ := e.newUser(quire.RoleAdmin)
+			ids := []string{a.ID, b.ID}
+			statuses := race(2, func(i int) *resp {
+				return e.do("PATCH", "/api/v1/users/"+ids[i], adm, map[string]any{"role": "editor"})
+			})
+			if count(statuses, 200) != 2 {
+				t.Fatalf("round %d: statuses %v: both demotions should succeed (the first admin remains)", round, statuses)
+			}
+		}
+	})
+}

@@ -138,6 +138,11 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 	}
 	var u *quire.User
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if patch.Role != nil || patch.Active != nil {
+			if err := lockAdmins(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		if u, err = tx.UserForUpdate(ctx, id); err != nil {
 			return err
@@ -216,12 +221,24 @@ func lastAdminGuard(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
+// lockAdmins takes the locks of the last-admin check (every active admin's
+// row, on PostgreSQL) before a change locks the user's own row, so that
+// two changes that may both need the check lock in one order instead of
+// deadlocking.
+func lockAdmins(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.CountActiveAdmins(ctx)
+	return err
+}
+
 // Delete removes a user who owns no content.
 func (s *Users) Delete(ctx context.Context, p *quire.Principal, id string, ifMatch int64) error {
 	if err := require(p, quire.RoleAdmin); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := lockAdmins(ctx, tx); err != nil {
+			return err
+		}
 		u, err := tx.UserForUpdate(ctx, id)
 		if err != nil {
 			return err
