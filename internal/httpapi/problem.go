@@ -3,8 +3,8 @@ package httpapi
 import (
 	"cmp"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
