@@ -141,8 +141,8 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	f.Close()
-	sync := strings.ToUpper(cmp.Or(opts.SQLiteSynchronous, "full"))
-	if sync != "FULL" && sync != "NORMAL" {
+	synchronous := strings.ToUpper(cmp.Or(opts.SQLiteSynchronous, "full"))
+	if synchronous != "FULL" && synchronous != "NORMAL" {
 		return nil, fmt.Errorf("open sqlite: synchronous must be full or normal, not %q", opts.SQLiteSynchronous)
 	}
 	// A writer waits this long for a lock held by another process (a CLI
@@ -151,7 +151,7 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 	if opts.Timeout > 0 {
 		busy = min(busy, opts.Timeout)
 	}
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busy.Milliseconds(), sync)
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busy.Milliseconds(), synchronous)
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
