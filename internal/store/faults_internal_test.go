@@ -18,7 +18,9 @@ import (
 // Driver errors are classified by type and code: the faults of the
 // database itself apart from the refusals of one statement.
 func TestFaultCodes(t *testing.T) {
-	pg := func(code string) error { return fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "whatever the server says"}) }
+	pg := func(code string) error {
+		return fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "whatever the server says"})
+	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	for _, c := range []struct {
 		name string
