@@ -74,21 +74,17 @@ func (a *API) listPages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	pages, err := a.Pages.List(r.Context(), principal(r.Context()), f)
+	pages, resume, err := a.Pages.List(r.Context(), principal(r.Context()), f)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(pages) > limit {
-		pages = pages[:limit]
-		last := pages[limit-1]
-		at := last.UpdatedAt
+	pages, next := keysetPage(pages, limit, func(p *quire.Page) string {
 		if f.SortBy == "created_at" {
-			at = last.CreatedAt
+			return pageCursor(p.CreatedAt, p.ID)
 		}
-		next = pageCursor(at, last.ID)
-	}
+		return pageCursor(p.UpdatedAt, p.ID)
+	}, resumeCursor(resume))
 	for _, p := range pages {
 		p.Blocks = nil // lists carry no blocks
 	}

@@ -115,7 +115,7 @@ var schemas = obj{
 		"key": str("pattern", "^[a-z][a-z0-9_.-]{0,99}$"), "value": obj{"description": "Any JSON value, at most 64 KiB"},
 		"public": obj{"type": "boolean"}, "updated_by": str(), "updated_at": dateTime, "version": obj{"type": "integer"},
 	}),
-	"SettingList": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Setting")}}),
+	"SettingList": listOf("Setting"),
 	"SettingInput": object([]string{"value"}, obj{
 		"value": obj{"description": "Any JSON value, at most 64 KiB"}, "public": obj{"type": "boolean"},
 	}),
