@@ -127,3 +127,20 @@ func (e explainer) QueryRowContext(ctx context.Context, query string, args ...an
 func Explaining(db *DB, plans *[]Plan) *Tx {
 	return &Tx{db: db, q: explainer{db: db, q: db.read, plans: plans}, now: Now()}
 }
+
+// QueryForTest calls fn with the first column of every row of query.
+func QueryForTest(ctx context.Context, db *DB, query string, fn func(string)) error {
+	rows, err := db.Reader().query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		fn(s)
+	}
+	return rows.Err()
+}
