@@ -144,3 +144,18 @@ func QueryForTest(ctx context.Context, db *DB, query string, fn func(string)) er
 	}
 	return rows.Err()
 }
+
+// CountForTest runs query with args (times converted as the store does)
+// and counts its rows: benchmarks time the queries lists used to run.
+func CountForTest(ctx context.Context, db *DB, query string, args ...any) (int, error) {
+	rows, err := db.Reader().query(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
