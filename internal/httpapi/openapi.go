@@ -172,11 +172,13 @@ func tokenProps(withSecret bool) obj {
 
 func listOf(item string) obj {
 	return object([]string{"data", "next_cursor"}, obj{
-		"data": obj{"type": "array", "items": ref(item)},
-		"next_cursor": obj{"type": []string{"string", "null"}, "description": "Pass as cursor for the next page; null at the end. " +
-			"A filtered list reads a bounded window of rows per request, so a page may hold fewer than limit items, even none, and still have a next cursor."},
+		"data":        obj{"type": "array", "items": ref(item)},
+		"next_cursor": obj{"type": []string{"string", "null"}, "description": nextCursorDoc},
 	})
 }
+
+const nextCursorDoc = "Pass as cursor for the next page; null at the end. A filtered list reads a bounded window of rows " +
+	"per request, so a page may hold fewer than limit items, even none, and still have a next cursor."
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
