@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quirecms/quire"
 )
@@ -119,5 +120,48 @@ func TestPublicListCache(t *testing.T) {
 			t.Fatalf("walk: %v", got)
 		}
 		wantProblem(t, e.do("GET", "/api/v1/public/pages?cursor="+url.QueryEscape("bm9wZQ"), "", nil), 422, "cursor")
+	})
+}
+
+// A search reads a bounded window per request: over more rows than the
+// window, a page may come back short (even empty) with a cursor that goes
+// on, and following it finds what lies further down.
+func TestPageSearchWindows(t *testing.T) {
+	eachParallel(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		needle := e.createPage(adm, "needle", "The needle")
+		adminID := e.userID(adm)
+		later := e.dbTime(time.Now().Add(time.Hour))
+		e.execRaw(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500)
+			INSERT INTO pages (id, slug, title, created_by, updated_by, created_at, updated_at, version, content_hash)
+			SELECT 'seed' || x, 'seed-' || x, 'Hay', ?, ?, ?, ?, 1, '' FROM c`, adminID, adminID, later, later)
+		var ids []string
+		cursor, requests := "", 0
+		for {
+			requests++
+			if requests > 10 {
+				t.Fatal("search does not end")
+			}
+			var page struct {
+				Data       []quire.Page `json:"data"`
+				NextCursor *string      `json:"next_cursor"`
+			}
+			u := "/api/v1/pages?q=needle&limit=5"
+			if cursor != "" {
+				u += "&cursor=" + url.QueryEscape(cursor)
+			}
+			e.do("GET", u, adm, nil).want(t, 200).json(t, &page)
+			for _, p := range page.Data {
+				ids = append(ids, p.ID)
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			cursor = *page.NextCursor
+		}
+		// 1,501 pages: a first window of hay, then the rest with the needle.
+		if !slices.Equal(ids, []string{needle.ID}) || requests != 2 {
+			t.Fatalf("found %v in %d requests", ids, requests)
+		}
 	})
 }
