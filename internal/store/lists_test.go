@@ -90,6 +90,9 @@ func auditPager(f store.AuditFilter) pager {
 	}
 }
 
+// auditSince is the time of audit entry 1000 in seedLists.
+var auditSince = time.Date(2026, 1, 1, 0, 0, 1000, 0, time.UTC)
+
 // listCases is every list query with each sort and filter it offers.
 func listCases() []listCase {
 	var cases []listCase
@@ -144,6 +147,10 @@ func listCases() []listCase {
 		listCase{"audit resource", auditPager(store.AuditFilter{ResourceType: "page", ResourceID: "p7"}), "SELECT id FROM audit_log WHERE resource_id = 'p7' ORDER BY seq DESC"},
 		listCase{"audit user", auditPager(store.AuditFilter{UserID: "u00000002"}), "SELECT id FROM audit_log WHERE user_id = 'u00000002' ORDER BY seq DESC"},
 		listCase{"audit action", auditPager(store.AuditFilter{Action: "page."}), "SELECT id FROM audit_log ORDER BY seq DESC"},
+		listCase{"audit action exact", auditPager(store.AuditFilter{Action: "page.update"}), "SELECT id FROM audit_log ORDER BY seq DESC"},
+		listCase{"audit since", auditPager(store.AuditFilter{Since: &auditSince}), "SELECT id FROM audit_log WHERE seq >= 1000 ORDER BY seq DESC"},
+		listCase{"audit until", auditPager(store.AuditFilter{Until: &auditSince}), "SELECT id FROM audit_log WHERE seq < 1000 ORDER BY seq DESC"},
+		listCase{"audit user since", auditPager(store.AuditFilter{UserID: "u00000002", Since: &auditSince}), "SELECT id FROM audit_log WHERE user_id = 'u00000002' AND seq >= 1000 ORDER BY seq DESC"},
 	)
 	return cases
 }
@@ -332,6 +339,42 @@ func TestListMigrationBackfills(t *testing.T) {
 		changed, _, err := db.Reader().Pages(ctx, store.PageFilter{Status: "changed", Limit: 10})
 		if err != nil || len(changed) != 1 || changed[0].ID != "p" {
 			t.Fatalf("changed after upgrade: %v, %v", changed, err)
+		}
+	})
+}
+
+// An entry never has an earlier time than the one before it (a
+// transaction that started before the previous append takes its time),
+// so that the audit list's time filters are seq ranges.
+func TestAuditTimeNeverGoesBack(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seedAudit(t, db, 1)
+		future := store.Now().Add(time.Hour)
+		at := any(future.Format("2006-01-02T15:04:05.000000Z"))
+		if db.Dialect() == store.Postgres {
+			at = future
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return store.ExecForTest(ctx, tx, `INSERT INTO audit_log (seq, id, at, action, resource_type, resource_id, details, prev_hash, hash)
+				SELECT 2, 'ahead', ?, 'x.y', 'x', 'y', '{}', hash, 'h' FROM audit_log WHERE seq = 1`, at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e := &quire.AuditEntry{Action: "x.z", ResourceType: "x", ResourceID: "z"}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, e) }); err != nil {
+			t.Fatal(err)
+		}
+		if !e.At.Equal(future) {
+			t.Fatalf("at = %v, want the previous entry's %v", e.At, future)
+		}
+		got, err := db.Reader().AuditEntries(ctx, store.AuditFilter{Since: &future, Limit: 10})
+		if err != nil || len(got) != 2 || got[0].ID != e.ID || got[1].ID != "ahead" {
+			t.Fatalf("since: %v, %v", got, err)
+		}
+		got, err = db.Reader().AuditEntries(ctx, store.AuditFilter{Until: &future, Limit: 10})
+		if err != nil || len(got) != 1 || got[0].Seq != 1 {
+			t.Fatalf("until: %v, %v", got, err)
 		}
 	})
 }
