@@ -38,6 +38,8 @@ type Pages struct {
 	mu      sync.RWMutex
 	entries map[string]*Document
 	gen     uint64 // bumped by every invalidation
+
+	lists listCache // pages of the public list (list.go)
 }
 
 // NewPages returns the delivery service. ttl bounds how long this node may
@@ -47,9 +49,13 @@ func NewPages(db *store.DB, ttl time.Duration) *Pages {
 	return &Pages{db: db, ttl: ttl, maxKeys: 10_000, entries: map[string]*Document{}}
 }
 
-// Invalidate drops the cached answers for slugs. The page service calls it
-// after a publish, unpublish, slug change or delete commits.
+// Invalidate drops the cached answers for slugs, and every cached page of
+// the public list (list.go). The page service calls it after a publish,
+// unpublish, slug change or delete commits.
 func (d *Pages) Invalidate(slugs ...string) {
+	if len(slugs) == 0 {
+		return // a write public delivery does not show: keep the cache
+	}
 	d.mu.Lock()
 	for _, s := range slugs {
 		delete(d.entries, s)
@@ -213,7 +219,8 @@ func withMedia(content json.RawMessage, media map[string]store.MediaRef) json.Ra
 // Summary is one row of the public page list.
 type Summary = store.PublishedSummary
 
-// List returns published pages, most recently published first.
-func (d *Pages) List(ctx context.Context, after *store.PageCursor, limit int) ([]Summary, error) {
+// Summaries reads published pages, most recently published first, from
+// the database: what List caches.
+func (d *Pages) Summaries(ctx context.Context, after *store.PageCursor, limit int) ([]Summary, error) {
 	return d.db.Reader().PublishedPages(ctx, after, limit)
 }

@@ -202,7 +202,7 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", MinRole: quire.RoleEditor, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
 		{Method: "POST", Path: v1 + "/pages/{id}/publish", MinRole: quire.RoleEditor, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
 		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
-		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first", Tag: "public", Responses: map[int]string{200: "PublicPageList"}, handler: a.listPublicPages},
+		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPageList", 304: ""}, handler: a.listPublicPages},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
 
 		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/service"
+	"github.com/quirecms/quire/internal/store"
 )
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +81,8 @@ func versionedDelete(w http.ResponseWriter, r *http.Request, fn func(p *quire.Pr
 		func(p *quire.Principal, version int64) (struct{}, error) { return struct{}{}, fn(p, version) })
 }
 
-// page reads ?limit= (1–100, default 20) and the opaque ?cursor=.
+// page reads ?limit= (1–100, default 20) and the opaque ?cursor= (at
+// most 128 bytes decoded: a setting key is up to 100).
 func page(r *http.Request) (after string, limit int, err error) {
 	q := r.URL.Query()
 	limit = 20
@@ -94,7 +96,7 @@ func page(r *http.Request) (after string, limit int, err error) {
 	}
 	if c := q.Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(b) == 0 || len(b) > 64 || !cleanText(string(b)) {
+		if err != nil || len(b) == 0 || len(b) > 128 || !cleanText(string(b)) {
 			v.Add("cursor", "is not a cursor returned by this list")
 		}
 		after = string(b)
@@ -121,6 +123,24 @@ func list[T any](items []T, next string) List[T] {
 		l.NextCursor = &c
 	}
 	return l
+}
+
+// keysetPage finishes a list read with limit+1 rows: it keeps limit and
+// returns the next cursor, the key of the last row kept when more follow,
+// else resume (where a filtered window stopped; "" at the end).
+func keysetPage[T any](items []T, limit int, key func(T) string, resume string) ([]T, string) {
+	if len(items) > limit {
+		return items[:limit], key(items[limit-1])
+	}
+	return items, resume
+}
+
+// resumeCursor encodes a store's resume position ("" when none).
+func resumeCursor(c *store.PageCursor) string {
+	if c == nil {
+		return ""
+	}
+	return pageCursor(c.At, c.ID)
 }
 
 func writeUser(w http.ResponseWriter, status int, u *quire.User) {

@@ -218,16 +218,12 @@ func (a *API) listMedia(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	items, err := a.Media.List(r.Context(), principal(r.Context()), f)
+	items, resume, err := a.Media.List(r.Context(), principal(r.Context()), f)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(items) > limit {
-		items = items[:limit]
-		next = pageCursor(items[limit-1].CreatedAt, items[limit-1].ID)
-	}
+	items, next := keysetPage(items, limit, func(m *quire.Media) string { return pageCursor(m.CreatedAt, m.ID) }, resumeCursor(resume))
 	writeJSON(w, http.StatusOK, list(items, next))
 }
 

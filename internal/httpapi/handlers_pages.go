@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/delivery"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/store"
 )
@@ -74,21 +77,17 @@ func (a *API) listPages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	pages, err := a.Pages.List(r.Context(), principal(r.Context()), f)
+	pages, resume, err := a.Pages.List(r.Context(), principal(r.Context()), f)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(pages) > limit {
-		pages = pages[:limit]
-		last := pages[limit-1]
-		at := last.UpdatedAt
+	pages, next := keysetPage(pages, limit, func(p *quire.Page) string {
 		if f.SortBy == "created_at" {
-			at = last.CreatedAt
+			return pageCursor(p.CreatedAt, p.ID)
 		}
-		next = pageCursor(at, last.ID)
-	}
+		return pageCursor(p.UpdatedAt, p.ID)
+	}, resumeCursor(resume))
 	for _, p := range pages {
 		p.Blocks = nil // lists carry no blocks
 	}
@@ -290,6 +289,12 @@ func (a *API) publicPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errNothingPublished)
 		return
 	}
+	a.serveDocument(w, r, doc)
+}
+
+// serveDocument answers with a cached public document: its strong ETag,
+// 304 when If-None-Match names it, else its bytes.
+func (a *API) serveDocument(w http.ResponseWriter, r *http.Request, doc *delivery.Document) {
 	// The four values share one backing array (each slice capped at one,
 	// so that an Add elsewhere copies) and go in under their canonical names.
 	v := make([]string, 4)
@@ -307,6 +312,9 @@ func (a *API) publicPage(w http.ResponseWriter, r *http.Request) {
 
 var errNothingPublished = quire.Errorf(quire.ENOTFOUND, "nothing is published at this slug")
 
+// listPublicPages serves the public list as the public page is served:
+// encoded once per cursor and limit into the delivery cache, with a strong
+// ETag and 304, until a publish, unpublish, slug change or delete drops it.
 func (a *API) listPublicPages(w http.ResponseWriter, r *http.Request) {
 	after, limit, err := page(r)
 	if err != nil {
@@ -322,16 +330,21 @@ func (a *API) listPublicPages(w http.ResponseWriter, r *http.Request) {
 		}
 		cursor = c
 	}
-	pages, err := a.Delivery.List(r.Context(), cursor, limit+1)
+	// The key is made of the parsed values only, so that other query
+	// parameters cannot multiply the cached entries.
+	key := strconv.Itoa(limit) + "|" + after
+	doc, err := a.Delivery.List(r.Context(), key, func(ctx context.Context) ([]byte, error) {
+		pages, err := a.Delivery.Summaries(ctx, cursor, limit+1)
+		if err != nil {
+			return nil, err
+		}
+		pages, next := keysetPage(pages, limit, func(s delivery.Summary) string { return pageCursor(s.PublishedAt, s.PageID) }, "")
+		body, err := json.Marshal(list(pages, next))
+		return append(body, '\n'), err
+	})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(pages) > limit {
-		pages = pages[:limit]
-		next = pageCursor(pages[limit-1].PublishedAt, pages[limit-1].PageID)
-	}
-	w.Header().Set("Cache-Control", a.publicCacheControl)
-	writeJSON(w, http.StatusOK, list(pages, next))
+	a.serveDocument(w, r, doc)
 }

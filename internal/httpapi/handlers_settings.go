@@ -17,12 +17,18 @@ func writeSetting(w http.ResponseWriter, status int, s *quire.Setting) {
 }
 
 func (a *API) listSettings(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Settings.List(r.Context(), principal(r.Context()))
+	after, limit, err := page(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": nonNil(list)})
+	items, err := a.Settings.List(r.Context(), principal(r.Context()), after, limit+1)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	items, next := keysetPage(items, limit, func(s *quire.Setting) string { return s.Key }, "")
+	writeJSON(w, http.StatusOK, list(items, next))
 }
 
 func nonNil[T any](s []T) []T {

@@ -125,7 +125,7 @@ func (e *env) mediaRows() int {
 	e.t.Helper()
 	n := 0
 	for _, deleted := range []bool{false, true} {
-		list, err := e.srv.DB.Reader().MediaList(context.Background(), store.MediaFilter{Deleted: deleted, Limit: 10000})
+		list, _, err := e.srv.DB.Reader().MediaList(context.Background(), store.MediaFilter{Deleted: deleted, Limit: 10000})
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -115,7 +115,7 @@ var schemas = obj{
 		"key": str("pattern", "^[a-z][a-z0-9_.-]{0,99}$"), "value": obj{"description": "Any JSON value, at most 64 KiB"},
 		"public": obj{"type": "boolean"}, "updated_by": str(), "updated_at": dateTime, "version": obj{"type": "integer"},
 	}),
-	"SettingList": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Setting")}}),
+	"SettingList": listOf("Setting"),
 	"SettingInput": object([]string{"value"}, obj{
 		"value": obj{"description": "Any JSON value, at most 64 KiB"}, "public": obj{"type": "boolean"},
 	}),
@@ -173,9 +173,12 @@ func tokenProps(withSecret bool) obj {
 func listOf(item string) obj {
 	return object([]string{"data", "next_cursor"}, obj{
 		"data":        obj{"type": "array", "items": ref(item)},
-		"next_cursor": obj{"type": []string{"string", "null"}},
+		"next_cursor": obj{"type": []string{"string", "null"}, "description": nextCursorDoc},
 	})
 }
+
+const nextCursorDoc = "Pass as cursor for the next page; null at the end. A filtered list reads a bounded window of rows " +
+	"per request, so a page may hold fewer than limit items, even none, and still have a next cursor."
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

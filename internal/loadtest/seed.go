@@ -83,8 +83,11 @@ func Seed(ctx context.Context, dsn, authorID, prefix string, n, blocksPerPage in
 		// scan pages for every revision inserted to settle the deferred
 		// foreign key. Only seeded pages can match: a page the services
 		// published always has its published_revision_id set.
-		_, err = tx.ExecContext(ctx, `UPDATE pages SET published_revision_id =
-			(SELECT r.id FROM page_revisions r WHERE r.page_id = pages.id AND r.status = 'published')
+		// The publish time and hash are copied as SetPublishedRevision does.
+		_, err = tx.ExecContext(ctx, `UPDATE pages SET
+			published_revision_id = (SELECT r.id FROM page_revisions r WHERE r.page_id = pages.id AND r.status = 'published'),
+			published_at = (SELECT r.published_at FROM page_revisions r WHERE r.page_id = pages.id AND r.status = 'published'),
+			published_hash = (SELECT r.content_hash FROM page_revisions r WHERE r.page_id = pages.id AND r.status = 'published')
 			WHERE published_revision_id IS NULL
 			AND EXISTS (SELECT 1 FROM page_revisions r WHERE r.page_id = pages.id AND r.status = 'published')`)
 	}

@@ -111,13 +111,14 @@ func (s *Media) Get(ctx context.Context, p *quire.Principal, id string) (*quire.
 	return m, nil
 }
 
-// List returns media newest first; deleted media only to editors and admins.
-func (s *Media) List(ctx context.Context, p *quire.Principal, f store.MediaFilter) ([]*quire.Media, error) {
+// List returns media newest first; deleted media only to editors and
+// admins. resume is store.MediaList's: where a filtered window stopped.
+func (s *Media) List(ctx context.Context, p *quire.Principal, f store.MediaFilter) (media []*quire.Media, resume *store.PageCursor, err error) {
 	if err := require(p, quire.RoleViewer); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f.Deleted && !p.Can(quire.RoleEditor) {
-		return nil, quire.Errorf(quire.EFORBIDDEN, "only editors and admins see deleted media")
+		return nil, nil, quire.Errorf(quire.EFORBIDDEN, "only editors and admins see deleted media")
 	}
 	return s.db.Reader().MediaList(ctx, f)
 }

@@ -188,10 +188,11 @@ func (s *Pages) Get(ctx context.Context, p *quire.Principal, id string) (*quire.
 	return reload(ctx, s.db.Reader(), id)
 }
 
-// List returns pages without blocks.
-func (s *Pages) List(ctx context.Context, p *quire.Principal, f store.PageFilter) ([]*quire.Page, error) {
+// List returns pages without blocks. resume is store.Pages's: where a
+// filtered window stopped.
+func (s *Pages) List(ctx context.Context, p *quire.Principal, f store.PageFilter) (pages []*quire.Page, resume *store.PageCursor, err error) {
 	if err := require(p, quire.RoleViewer); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return s.db.Reader().Pages(ctx, f)
 }

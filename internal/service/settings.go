@@ -35,12 +35,12 @@ type SettingInput struct {
 	Public *bool           `json:"public"`
 }
 
-// List returns every setting.
-func (s *Settings) List(ctx context.Context, p *quire.Principal) ([]*quire.Setting, error) {
+// List returns settings by key, after the key afterKey ("" from the start).
+func (s *Settings) List(ctx context.Context, p *quire.Principal, afterKey string, limit int) ([]*quire.Setting, error) {
 	if err := require(p, quire.RoleEditor); err != nil {
 		return nil, err
 	}
-	return s.db.Reader().Settings(ctx, false)
+	return s.db.Reader().SettingsAfter(ctx, afterKey, limit)
 }
 
 // Get returns one setting.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -27,7 +28,8 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	}
 	var lastSeq sql.NullInt64
 	var lastHash sql.NullString
-	err := tx.queryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash)
+	var lastAt time.Time
+	err := tx.queryRow(ctx, `SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash, scanTime{&lastAt})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("audit head: %w", mapErr(err))
 	}
@@ -35,7 +37,13 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	if lastHash.Valid {
 		e.PrevHash = lastHash.String
 	}
+	// at never goes back along the chain, so that a time range is a seq
+	// range (auditQuery). A transaction that started before the one
+	// appended ahead of it takes that one's time.
 	e.ID, e.At = NewID(), tx.now
+	if e.At.Before(lastAt) {
+		e.At = lastAt
+	}
 	if len(e.Details) == 0 {
 		e.Details = json.RawMessage(`{}`)
 	}
@@ -129,11 +137,17 @@ func auditQuery(f AuditFilter) (string, []any) {
 	if f.UserID != "" {
 		add(`user_id = ?`, f.UserID)
 	}
+	// Since at never goes back along the chain (AppendAudit), a time
+	// range is the seq range from the first entry at or after since to the
+	// first at or after until: two seeks on the at index, after which the
+	// list is a range of the seq order like any other. The at conditions
+	// stay, for entries written before at was kept in order.
 	if f.Since != nil {
-		add(`at >= ?`, *f.Since)
+		add(`seq >= (SELECT min(seq) FROM audit_log WHERE at = (SELECT min(at) FROM audit_log WHERE at >= ?)) AND at >= ?`, *f.Since, *f.Since)
 	}
 	if f.Until != nil {
-		add(`at < ?`, *f.Until)
+		add(`seq < coalesce((SELECT min(seq) FROM audit_log WHERE at = (SELECT min(at) FROM audit_log WHERE at >= ?)), ?) AND at < ?`,
+			*f.Until, int64(math.MaxInt64), *f.Until)
 	}
 	if f.BeforeSeq > 0 {
 		add(`seq < ?`, f.BeforeSeq)

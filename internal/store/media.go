@@ -95,50 +95,64 @@ type MediaFilter struct {
 	Limit      int
 }
 
-// MediaList lists media by creation time, newest first.
-func (tx *Tx) MediaList(ctx context.Context, f MediaFilter) ([]*quire.Media, error) {
-	q := `SELECT ` + mediaColumns + ` FROM media WHERE deleted_at IS NULL`
-	if f.Deleted {
-		q = `SELECT ` + mediaColumns + ` FROM media WHERE deleted_at IS NOT NULL`
+// MediaList lists media by creation time, newest first: a range of the
+// live or deleted partial index, or of one uploader's index. The type and
+// the substring search filter a window of that range (ScanWindow); resume,
+// when not nil, is where the window ended before the list was full.
+func (tx *Tx) MediaList(ctx context.Context, f MediaFilter) (media []*quire.Media, resume *PageCursor, err error) {
+	k := mediaQuery(f)
+	q, args := k.sql()
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
 	}
-	var args []any
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		media = append(media, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	var c PageCursor
+	more, err := tx.resume(ctx, k, len(media), scanTime{&c.At}, &c.ID)
+	if err != nil || !more {
+		return media, nil, err
+	}
+	return media, &c, nil
+}
+
+func mediaQuery(f MediaFilter) *keyset {
+	k := &keyset{cols: mediaColumns, from: "media m", alias: "m", keys: "m.created_at, m.id", desc: true, limit: f.Limit}
+	deleted := "m.deleted_at IS NULL"
+	if f.Deleted {
+		deleted = "m.deleted_at IS NOT NULL"
+	}
+	if f.UploadedBy != "" {
+		k.and(`m.uploaded_by_user_id = ?`, f.UploadedBy)
+		k.filter(deleted)
+	} else {
+		k.and(deleted) // as the partial indexes' predicates are written
+	}
 	if f.TypePrefix != "" {
 		// "image" must not match "imagex/…": compare whole type or "prefix/".
 		p := strings.ToLower(f.TypePrefix)
 		if !strings.Contains(p, "/") {
 			p += "/"
 		}
-		q += ` AND (mime_type = ? OR mime_type LIKE ? ESCAPE '\')`
-		args = append(args, p, likeEscaper.Replace(p)+"%")
-	}
-	if f.UploadedBy != "" {
-		q += ` AND uploaded_by_user_id = ?`
-		args = append(args, f.UploadedBy)
+		k.filter(`(m.mime_type = ? OR m.mime_type LIKE ? ESCAPE '\')`, p, likeEscaper.Replace(p)+"%")
 	}
 	if f.Q != "" {
-		q += ` AND (lower(filename) LIKE ? ESCAPE '\' OR lower(title) LIKE ? ESCAPE '\')`
 		like := "%" + likeEscaper.Replace(strings.ToLower(f.Q)) + "%"
-		args = append(args, like, like)
+		k.filter(`(lower(m.filename) LIKE ? ESCAPE '\' OR lower(m.title) LIKE ? ESCAPE '\')`, like, like)
 	}
 	if f.After != nil {
-		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, f.After.At, f.After.At, f.After.ID)
+		k.after(f.After.At, f.After.ID)
 	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	rows, err := tx.query(ctx, q, append(args, f.Limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*quire.Media
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, mapErr(rows.Err())
+	return k
 }
 
 // LockPageBlocksShared makes page block writes wait until this

@@ -12,9 +12,13 @@ import (
 
 var errPageNotFound = quire.Errorf(quire.ENOTFOUND, "page not found")
 
-const pageSelect = `SELECT p.id, p.slug, p.title, p.created_by, p.updated_by, p.created_at, p.updated_at, p.version,
-	p.published_revision_id, r.published_at, p.content_hash, coalesce(r.content_hash, '')
-	FROM pages p LEFT JOIN page_revisions r ON r.id = p.published_revision_id`
+// pageColumns reads a page from its own row: published_at and
+// published_hash are copies of the published revision's (see
+// SetPublishedRevision), so no page read or list touches a snapshot.
+const pageColumns = `p.id, p.slug, p.title, p.created_by, p.updated_by, p.created_at, p.updated_at, p.version,
+	p.published_revision_id, p.published_at, p.content_hash, coalesce(p.published_hash, '')`
+
+const pageSelect = `SELECT ` + pageColumns + ` FROM pages p`
 
 func scanPage(row interface{ Scan(...any) error }) (*quire.Page, error) {
 	var p quire.Page
@@ -97,9 +101,14 @@ func (tx *Tx) UpdatePageFields(ctx context.Context, p *quire.Page) error {
 	return slugTaken(err)
 }
 
-// SetPublishedRevision points the page at its published revision (or none).
+// SetPublishedRevision points the page at its published revision (or
+// none), copying the revision's publish time and content hash onto the
+// page in the same statement: the lists sort and filter on them there.
 func (tx *Tx) SetPublishedRevision(ctx context.Context, pageID string, revisionID *string) error {
-	_, err := tx.exec(ctx, `UPDATE pages SET published_revision_id = ? WHERE id = ?`, revisionID, pageID)
+	_, err := tx.exec(ctx, `UPDATE pages SET published_revision_id = ?,
+		published_at = (SELECT r.published_at FROM page_revisions r WHERE r.id = ?),
+		published_hash = (SELECT r.content_hash FROM page_revisions r WHERE r.id = ?)
+		WHERE id = ?`, revisionID, revisionID, revisionID, pageID)
 	return err
 }
 
@@ -129,50 +138,64 @@ type PageCursor struct {
 	ID string
 }
 
-// Pages lists pages newest first by f.SortBy, without blocks.
-func (tx *Tx) Pages(ctx context.Context, f PageFilter) ([]*quire.Page, error) {
-	col := "p.updated_at"
-	if f.SortBy == "created_at" {
-		col = "p.created_at"
-	}
-	q := pageSelect + ` WHERE 1 = 1`
-	var args []any
-	switch f.Status {
-	case "draft":
-		q += ` AND p.published_revision_id IS NULL`
-	case "published":
-		q += ` AND p.published_revision_id IS NOT NULL`
-	case "changed":
-		q += ` AND p.published_revision_id IS NOT NULL AND p.content_hash <> r.content_hash`
-	}
-	if f.CreatedBy != "" {
-		q += ` AND p.created_by = ?`
-		args = append(args, f.CreatedBy)
-	}
-	if f.Q != "" {
-		q += ` AND lower(p.title) LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscaper.Replace(strings.ToLower(f.Q))+"%")
-	}
-	if f.After != nil {
-		q += ` AND (` + col + ` < ? OR (` + col + ` = ? AND p.id < ?))`
-		args = append(args, f.After.At, f.After.At, f.After.ID)
-	}
-	q += ` ORDER BY ` + col + ` DESC, p.id DESC LIMIT ?`
-	args = append(args, f.Limit)
+// Pages lists pages newest first by f.SortBy, without blocks. Each status
+// and author filter is the range of an index in the chosen sort (migration
+// 00008); a status within one author's pages and the title search q filter
+// a window of the range (ScanWindow). resume, when not nil, is where that
+// window ended before the list was full: the next page starts after it.
+func (tx *Tx) Pages(ctx context.Context, f PageFilter) (pages []*quire.Page, resume *PageCursor, err error) {
+	k := pagesQuery(f)
+	q, args := k.sql()
 	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out []*quire.Page
 	for rows.Next() {
 		p, err := scanPage(rows)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, p)
+		pages = append(pages, p)
 	}
-	return out, mapErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	var c PageCursor
+	more, err := tx.resume(ctx, k, len(pages), scanTime{&c.At}, &c.ID)
+	if err != nil || !more {
+		return pages, nil, err
+	}
+	return pages, &c, nil
+}
+
+func pagesQuery(f PageFilter) *keyset {
+	k := &keyset{cols: pageColumns, from: "pages p", alias: "p", keys: "p.updated_at, p.id", desc: true, limit: f.Limit}
+	if f.SortBy == "created_at" {
+		k.keys = "p.created_at, p.id"
+	}
+	// Written exactly as the partial indexes' predicates, which is how
+	// SQLite recognises that an index applies.
+	status := map[string]string{
+		"draft":     "p.published_revision_id IS NULL",
+		"published": "p.published_revision_id IS NOT NULL",
+		"changed":   "p.content_hash <> p.published_hash",
+	}[f.Status]
+	if f.CreatedBy != "" {
+		k.and(`p.created_by = ?`, f.CreatedBy)
+		if status != "" {
+			k.filter(status)
+		}
+	} else if status != "" {
+		k.and(status)
+	}
+	if f.Q != "" {
+		k.filter(`lower(p.title) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(f.Q))+"%")
+	}
+	if f.After != nil {
+		k.after(f.After.At, f.After.ID)
+	}
+	return k
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

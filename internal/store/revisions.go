@@ -59,16 +59,16 @@ func (tx *Tx) Revision(ctx context.Context, pageID, id string) (*quire.Revision,
 	return scanRevision(tx.queryRow(ctx, `SELECT `+revisionColumns+` FROM page_revisions WHERE page_id = ? AND id = ?`, pageID, id), true)
 }
 
+// revisionSummaryColumns are revisionColumns without the snapshot: a
+// list shows none, and reading it would read every snapshot listed.
+const revisionSummaryColumns = `id, page_id, number, status, title, slug, '[]', note, created_by_user_id, created_at, published_at, content_hash`
+
 // Revisions lists a page's revisions newest first, without snapshots,
-// after the revision number afterNumber (0 for the first page).
+// after the revision number afterNumber (0 for the first page): a range of
+// the (page_id, number) unique index.
 func (tx *Tx) Revisions(ctx context.Context, pageID string, afterNumber, limit int) ([]*quire.Revision, error) {
-	q := `SELECT ` + revisionColumns + ` FROM page_revisions WHERE page_id = ?`
-	args := []any{pageID}
-	if afterNumber > 0 {
-		q += ` AND number < ?`
-		args = append(args, afterNumber)
-	}
-	rows, err := tx.query(ctx, q+` ORDER BY number DESC LIMIT ?`, append(args, limit)...)
+	q, args := revisionsQuery(pageID, afterNumber, limit)
+	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,15 @@ func (tx *Tx) Revisions(ctx context.Context, pageID string, afterNumber, limit i
 		out = append(out, r)
 	}
 	return out, mapErr(rows.Err())
+}
+
+func revisionsQuery(pageID string, afterNumber, limit int) (string, []any) {
+	k := &keyset{cols: revisionSummaryColumns, from: "page_revisions", keys: "number", desc: true, limit: limit}
+	k.and(`page_id = ?`, pageID)
+	if afterNumber > 0 {
+		k.after(afterNumber)
+	}
+	return k.sql()
 }
 
 // EverPublished reports whether any revision of the page was ever published.
@@ -143,16 +152,12 @@ type PublishedSummary struct {
 }
 
 // PublishedPages lists published pages, most recently published first,
-// after the keyset position (at, id) when at is not zero.
+// after the keyset position after when not nil: a range of the partial
+// index pages_public_idx, then each listed page's revision by primary key
+// for its published title and number (columns stored before the snapshot).
 func (tx *Tx) PublishedPages(ctx context.Context, after *PageCursor, limit int) ([]PublishedSummary, error) {
-	q := `SELECT p.id, p.slug, r.title, r.published_at, r.number
-		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id WHERE r.status = 'published'`
-	var args []any
-	if after != nil {
-		q += ` AND (r.published_at < ? OR (r.published_at = ? AND p.id < ?))`
-		args = append(args, after.At, after.At, after.ID)
-	}
-	rows, err := tx.query(ctx, q+` ORDER BY r.published_at DESC, p.id DESC LIMIT ?`, append(args, limit)...)
+	q, args := publishedPagesQuery(after, limit)
+	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +171,17 @@ func (tx *Tx) PublishedPages(ctx context.Context, after *PageCursor, limit int) 
 		out = append(out, s)
 	}
 	return out, mapErr(rows.Err())
+}
+
+func publishedPagesQuery(after *PageCursor, limit int) (string, []any) {
+	k := &keyset{cols: `p.id, p.slug, r.title, p.published_at, r.number`,
+		from:  `pages p JOIN page_revisions r ON r.id = p.published_revision_id`,
+		alias: "p", keys: "p.published_at, p.id", desc: true, limit: limit}
+	k.and(`p.published_revision_id IS NOT NULL`)
+	if after != nil {
+		k.after(after.At, after.ID)
+	}
+	return k.sql()
 }
 
 // MediaRef is what delivery needs of an image: where and how big.

@@ -67,6 +67,34 @@ func (tx *Tx) Settings(ctx context.Context, publicOnly bool) ([]*quire.Setting, 
 	return out, mapErr(rows.Err())
 }
 
+// SettingsAfter lists settings ordered by key, after the key afterKey
+// ("" for the first page): a range of the primary key.
+func (tx *Tx) SettingsAfter(ctx context.Context, afterKey string, limit int) ([]*quire.Setting, error) {
+	q, args := settingsQuery(afterKey, limit)
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*quire.Setting
+	for rows.Next() {
+		s, err := scanSetting(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func settingsQuery(afterKey string, limit int) (string, []any) {
+	k := &keyset{cols: settingColumns, from: "site_settings", keys: "key", limit: limit}
+	if afterKey != "" {
+		k.after(afterKey)
+	}
+	return k.sql()
+}
+
 // CreateSetting inserts a new setting; an existing key is ECONFLICT
 // wrapping ErrUniqueViolation. ON CONFLICT DO NOTHING rather than a
 // failed insert: on PostgreSQL it waits for a concurrent insert of the
