@@ -49,8 +49,8 @@ func TestLocalDoesNotFollowLinksOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustLink(secret, filepath.Join(media, "f1", "original"))                              // absolute, to the database
-	mustLink("../../quire.db", filepath.Join(media, "f2", "original"))                    // relative, to the database
+	mustLink(secret, filepath.Join(media, "f1", "original"))                             // absolute, to the database
+	mustLink("../../quire.db", filepath.Join(media, "f2", "original"))                   // relative, to the database
 	mustLink(filepath.Join(elsewhere, "passwd"), filepath.Join(media, "f3", "original")) // elsewhere
 	mustLink(elsewhere, filepath.Join(media, "d1"))                                      // a directory link
 
