@@ -34,7 +34,8 @@ type Upload struct {
 // stored; the rest is hashed and inspected (image size, SVG content,
 // polyglots) while it is written, never held whole in memory. Bytes past
 // the size limit stop the upload with ETOOLARGE. filename is only kept,
-// sanitised, as the display and download name.
+// sanitised and with the extension of the detected type, as the display
+// and download name.
 func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, body io.Reader) (*Upload, error) {
 	if err := require(p, quire.RoleAuthor); err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	if !s.allowed(mt) {
 		return nil, refusal("is of type %s, which is not allowed here (allowed: %s)", quire.BaseMediaType(mt.String()), strings.Join(s.cfg.AllowedTypes, ", "))
 	}
-	u := &Upload{s: s, media: quire.Media{ID: store.NewID(), Filename: quire.SanitizeFilename(filename),
+	u := &Upload{s: s, media: quire.Media{ID: store.NewID(), Filename: nameForType(quire.SanitizeFilename(filename), mt.String()),
 		MimeType: mt.String(), UploadedBy: p.UserID}}
 	u.media.StorageKey = blobKey(u.media.ID)
 
