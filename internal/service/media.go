@@ -291,11 +291,11 @@ func (s *Media) Purge(ctx context.Context, p *quire.Principal, id string, ifMatc
 	}
 	var key string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		// First, so that no page save can add a use between the check
-		// below and the commit (page saves refuse media that is gone).
-		if err := tx.LockPageBlocksShared(ctx); err != nil {
-			return err
-		}
+		// The row lock comes first: a page write that references the media
+		// holds its row FOR SHARE (store.ShareLiveMedia) until it commits,
+		// so this waits for writes in flight and the check below sees
+		// their blocks; writes that start later wait for this purge and
+		// then find the media gone.
 		m, err := s.lockForChange(ctx, tx, p, id, ifMatch)
 		if err != nil {
 			return err
