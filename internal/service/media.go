@@ -23,6 +23,10 @@ type MediaConfig struct {
 	AllowedTypes   []string // detected types accepted on upload; default quire.DefaultMediaTypes
 	MaxPixels      int64    // largest image accepted, width × height
 	VariantSizes   []int    // the only widths and heights ?w= and ?h= accept
+	// KeepMetadata stores images as uploaded, EXIF, XMP, IPTC and text
+	// chunks included (QUIRE_MEDIA_KEEP_METADATA); by default they are
+	// removed on upload.
+	KeepMetadata bool
 	// Invalidate is told, after commit, the slugs of published pages whose
 	// public answer changed because media they show was deleted or restored.
 	Invalidate func(slugs ...string)
