@@ -179,3 +179,32 @@ func animatedGIF() []byte {
 	_ = gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{f1, f2}, Delay: []int{10, 10}, LoopCount: 0})
 	return buf.Bytes()
 }
+
+func riffChunk(fourcc string, data []byte) []byte {
+	out := append([]byte(fourcc), binary.LittleEndian.AppendUint32(nil, uint32(len(data)))...)
+	out = append(out, data...)
+	if len(data)%2 == 1 {
+		out = append(out, 0)
+	}
+	return out
+}
+
+func riff(chunks ...[]byte) []byte {
+	body := append([]byte("WEBP"), bytes.Join(chunks, nil)...)
+	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...), body...)
+}
+
+// webpVP8L is the image data chunk of webp1x1.
+var webpVP8L = webp1x1[12:]
+
+// vp8x is the extended-format header chunk of a 1×1 canvas with flags.
+func vp8x(flags byte) []byte { return riffChunk("VP8X", []byte{flags, 0, 0, 0, 0, 0, 0, 0, 0, 0}) }
+
+// withWebPMetadata is webp1x1 in the extended format with EXIF and XMP
+// chunks after the image, and data after the RIFF end.
+func withWebPMetadata(orientation int) []byte {
+	f := riff(vp8x(0x08|0x04), webpVP8L,
+		riffChunk("EXIF", append([]byte("Exif\x00\x00"), exifTIFF(orientation)...)),
+		riffChunk("XMP ", []byte("<x:xmpmeta><rdf:Description exif:GPSLatitude=\""+xmpSecret+"\"/></x:xmpmeta>")))
+	return append(f, trailingText...)
+}

@@ -69,6 +69,11 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	case strings.HasPrefix(base, "video/"), strings.HasPrefix(base, "audio/"):
 		inspectors = append(inspectors, &polyglotScanner{})
 	}
+	var webp *webpPlan
+	if quire.BaseMediaType(mt.String()) == "image/webp" && !s.cfg.KeepMetadata {
+		webp = &webpPlan{}
+		inspectors = append(inspectors, webpInspector(webp))
+	}
 	src := &uploadReader{r: io.MultiReader(bytes.NewReader(head), body), limit: s.cfg.MaxUploadBytes, inspectors: inspectors}
 	// Images lose their metadata on the way to storage unless the operator
 	// keeps it; the checksum (dedup) and size are of the stored bytes.
@@ -105,6 +110,11 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	if clean != nil && clean.meta.orientation > 1 {
 		// The orientation went with the EXIF block: turn the pixels instead.
 		if err := s.reorient(ctx, &u.media, clean.meta.orientation, &dims); err != nil {
+			return nil, errors.Join(err, u.discard(ctx))
+		}
+	}
+	if webp != nil && webp.rewrite {
+		if err := s.rewriteWebP(ctx, &u.media, *webp); err != nil {
 			return nil, errors.Join(err, u.discard(ctx))
 		}
 	}
