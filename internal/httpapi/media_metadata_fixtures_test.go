@@ -208,3 +208,31 @@ func withWebPMetadata(orientation int) []byte {
 		riffChunk("XMP ", []byte("<x:xmpmeta><rdf:Description exif:GPSLatitude=\""+xmpSecret+"\"/></x:xmpmeta>")))
 	return append(f, trailingText...)
 }
+
+func u16(n uint16) []byte { return binary.BigEndian.AppendUint16(nil, n) }
+
+// avifWithMetadata is avifOf(w, h) with an EXIF item and an XMP item
+// whose bytes are in mdat, located by iloc, as encoders write them. It
+// returns the file and the range [at, at+n) the metadata occupies.
+func avifWithMetadata(w, h uint32, orientation int) (file []byte, at, n int) {
+	ftyp := box("ftyp", []byte("avif"), u32(0), []byte("avifmif1miaf"))
+	exif := append(u32(6), append([]byte("Exif\x00\x00"), exifTIFF(orientation)...)...) // exif_tiff_header_offset, then EXIF
+	xmp := []byte("<x:xmpmeta><rdf:Description exif:GPSLatitude=\"" + xmpSecret + "\"/></x:xmpmeta>")
+	pixels := bytes.Repeat([]byte{7}, 64)
+	infe := func(id uint16, typ string, extra []byte) []byte {
+		return box("infe", []byte{2, 0, 0, 0}, u16(id), u16(0), []byte(typ), extra)
+	}
+	iinf := box("iinf", u32(0), u16(3), infe(1, "av01", []byte{0}), infe(2, "Exif", []byte{0}),
+		infe(3, "mime", []byte("XMP\x00application/rdf+xml\x00")))
+	meta := func(mdatAt uint32) []byte {
+		iloc := box("iloc", u32(0), []byte{0x44, 0x00}, u16(3),
+			u16(1), u16(0), u16(1), u32(mdatAt+uint32(len(exif)+len(xmp))), u32(uint32(len(pixels))),
+			u16(2), u16(0), u16(1), u32(mdatAt), u32(uint32(len(exif))),
+			u16(3), u16(0), u16(1), u32(mdatAt+uint32(len(exif))), u32(uint32(len(xmp))))
+		ispe := box("ispe", u32(0), u32(w), u32(h))
+		return box("meta", u32(0), box("hdlr", u32(0), u32(0), []byte("pict"), make([]byte, 13)), iinf, iloc, box("iprp", box("ipco", ispe)))
+	}
+	mdatAt := len(ftyp) + len(meta(0)) + 8
+	file = bytes.Join([][]byte{ftyp, meta(uint32(mdatAt)), box("mdat", exif, xmp, pixels)}, nil)
+	return file, mdatAt, len(exif) + len(xmp)
+}

@@ -174,3 +174,27 @@ func TestMediaWebPKeepsOnlyOrientation(t *testing.T) {
 		}
 	})
 }
+
+// AVIF's EXIF and XMP items are overwritten with zeros in place: the file
+// keeps its size and structure, the image data is untouched.
+func TestMediaAVIFMetadataZeroed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		data, at, n := avifWithMetadata(1200, 800, 6)
+		m := e.mustUpload(e.admin().AccessToken, "photo.avif", data)
+		served := e.do("GET", m.URL, "", nil).want(t, 200).Body
+		for _, mk := range metadataMarkers[:len(metadataMarkers)-1] { // "Exif\0\0" also begins the item's entry
+			if bytes.Contains(served, mk) {
+				t.Errorf("the served file still holds %q", mk)
+			}
+		}
+		want := bytes.Clone(data)
+		clear(want[at : at+n])
+		if !bytes.Equal(served, want) {
+			t.Fatalf("served %d bytes; want the upload with only its metadata items zeroed", len(served))
+		}
+		if *m.Width != 1200 || *m.Height != 800 {
+			t.Fatalf("dimensions %d×%d", *m.Width, *m.Height)
+		}
+	})
+}

@@ -35,6 +35,8 @@ func stripperFor(mimeType string) stripFunc {
 		return stripPNG
 	case "image/gif":
 		return stripGIF
+	case "image/avif":
+		return stripAVIF
 	}
 	return nil
 }
