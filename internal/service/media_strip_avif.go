@@ -211,7 +211,7 @@ func ilocRanges(b []byte, want map[uint32]bool, idatAt uint64) []byteRange {
 			if !(okA && okB && okC) {
 				return out
 			}
-			if !want[uint32(id)] || n == 0 { // 0: "to the end of the file", never metadata
+			if !want[uint32(id)] || n == 0 || base+off+n < base+off { // 0: "to the end of the file", never metadata
 				continue
 			}
 			switch method {
