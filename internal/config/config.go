@@ -50,6 +50,7 @@ type Config struct {
 	MediaMaxPixels    int64
 	MediaVariantSizes string // comma-separated widths/heights of image variants
 	MediaMaxAge       time.Duration
+	MediaKeepMetadata bool // store images as uploaded, EXIF and all
 	S3Endpoint        string
 	S3Bucket          string
 	S3Region          string
@@ -95,6 +96,7 @@ var settings = []setting{
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
 	{"QUIRE_MEDIA_VARIANT_SIZES", "media-variant-sizes", "64,128,256,320,480,640,800,1024,1280,1600,1920,2560", "the only values ?w= and ?h= of image variants accept, comma-separated", false, text(func(c *Config) *string { return &c.MediaVariantSizes }, checkSizes)},
 	{"QUIRE_MEDIA_MAX_AGE", "media-max-age", "8760h", "Cache-Control max-age of media files, which are immutable (a deleted file stays in caches that long)", false, dur(func(c *Config) *time.Duration { return &c.MediaMaxAge })},
+	{"QUIRE_MEDIA_KEEP_METADATA", "media-keep-metadata", "false", "store uploaded images as they are, EXIF (GPS position, camera serial), XMP, IPTC and text chunks included; by default they are removed", false, boolean(func(c *Config) *bool { return &c.MediaKeepMetadata })},
 	{"QUIRE_S3_ENDPOINT", "s3-endpoint", "", "URL of an S3-compatible service (https://s3.eu-west-1.amazonaws.com); set it to keep media in a bucket instead of <data-dir>/media", false, text(func(c *Config) *string { return &c.S3Endpoint }, checkHTTPURL)},
 	{"QUIRE_S3_BUCKET", "s3-bucket", "", "bucket for media; it must exist", false, text(func(c *Config) *string { return &c.S3Bucket }, nil)},
 	{"QUIRE_S3_REGION", "s3-region", "us-east-1", "region of the bucket", false, text(func(c *Config) *string { return &c.S3Region }, nil)},

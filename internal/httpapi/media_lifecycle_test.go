@@ -291,8 +291,9 @@ func TestMediaDeleteAndPublicDelivery(t *testing.T) {
 }
 
 // On PostgreSQL a purge waits for a page save in flight that adds the
-// media, then sees it and refuses; SQLite's single writer orders them the
-// same way by construction.
+// media (the save holds the media's row FOR SHARE), then sees it and
+// refuses; SQLite's single writer orders them the same way by
+// construction. TestMediaPurgeRacesPageSaves races the real requests.
 func TestMediaPurgeWaitsForPageSaves(t *testing.T) {
 	e := newEnv(t, testdb.Postgres(t), nil)
 	admin := e.admin().AccessToken
@@ -305,11 +306,15 @@ func TestMediaPurgeWaitsForPageSaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	save, err := db.Begin() // a page save that has written its block, not yet committed
+	save, err := db.Begin() // a page save that has checked the media and written its block, not yet committed
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer save.Rollback() // on failure: the schema cannot be dropped under its locks
+	// What a save does first (store.ShareLiveMedia): hold the media's row.
+	if _, err := save.Exec(`SELECT id FROM media WHERE id = $1 AND deleted_at IS NULL FOR SHARE`, m.ID); err != nil {
+		t.Fatal(err)
+	}
 	content, _ := json.Marshal(map[string]any{"media_id": m.ID, "alt": "", "caption": ""})
 	if _, err := save.Exec(`INSERT INTO page_blocks (id, page_id, type, position, content, created_by) VALUES ($1, $2, 'image', 0, $3, $4)`,
 		store.NewID(), page.ID, string(content), page.CreatedBy); err != nil {
@@ -329,4 +334,45 @@ func TestMediaPurgeWaitsForPageSaves(t *testing.T) {
 	if !strings.Contains(p.Detail, "race (working copy)") {
 		t.Fatalf("detail %q", p.Detail)
 	}
+}
+
+// The other order on PostgreSQL: a purge holding the media's row makes a
+// page save that names the media wait, and the save then finds it gone
+// and refuses, instead of keeping a block whose media no longer exists.
+func TestMediaPageSaveWaitsForPurge(t *testing.T) {
+	e := newEnv(t, testdb.Postgres(t), nil)
+	admin := e.admin().AccessToken
+	m := e.mustUpload(admin, "hero.png", pngOf(10, 10, 1))
+	var page quire.Page
+	e.do("POST", "/api/v1/pages", admin, map[string]any{"slug": "race", "title": "Race"}).want(t, 201).json(t, &page)
+
+	db, err := sql.Open("pgx", e.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	purge, err := db.Begin() // a purge that has locked and removed the record, not yet committed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer purge.Rollback()
+	if _, err := purge.Exec(`SELECT id FROM media WHERE id = $1 FOR UPDATE`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := purge.Exec(`DELETE FROM media WHERE id = $1`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *resp, 1)
+	go func() {
+		done <- e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, map[string]any{"blocks": []any{imageBlock(m.ID)}}, ifMatch(page.Version)...)
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("the save did not wait for the purge: %d %s", r.Status, r.Body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := purge.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, <-done, http.StatusUnprocessableEntity, "blocks[0].content.media_id")
 }

@@ -104,7 +104,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	}
 	s.Media = service.NewMedia(db, service.MediaConfig{Storage: files, MaxUploadBytes: cfg.MaxUploadBytes,
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
-		Invalidate: deliveryPages.Invalidate, Log: log})
+		KeepMetadata: cfg.MediaKeepMetadata, Invalidate: deliveryPages.Invalidate, Log: log})
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,

@@ -23,6 +23,10 @@ type MediaConfig struct {
 	AllowedTypes   []string // detected types accepted on upload; default quire.DefaultMediaTypes
 	MaxPixels      int64    // largest image accepted, width × height
 	VariantSizes   []int    // the only widths and heights ?w= and ?h= accept
+	// KeepMetadata stores images as uploaded, EXIF, XMP, IPTC and text
+	// chunks included (QUIRE_MEDIA_KEEP_METADATA); by default they are
+	// removed on upload.
+	KeepMetadata bool
 	// Invalidate is told, after commit, the slugs of published pages whose
 	// public answer changed because media they show was deleted or restored.
 	Invalidate func(slugs ...string)
@@ -292,11 +296,11 @@ func (s *Media) Purge(ctx context.Context, p *quire.Principal, id string, ifMatc
 	}
 	var key string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		// First, so that no page save can add a use between the check
-		// below and the commit (page saves refuse media that is gone).
-		if err := tx.LockPageBlocksShared(ctx); err != nil {
-			return err
-		}
+		// The row lock comes first: a page write that references the media
+		// holds its row FOR SHARE (store.ShareLiveMedia) until it commits,
+		// so this waits for writes in flight and the check below sees
+		// their blocks; writes that start later wait for this purge and
+		// then find the media gone.
 		m, err := s.lockForChange(ctx, tx, p, id, ifMatch)
 		if err != nil {
 			return err

@@ -51,7 +51,9 @@ func (v VariantRequest) empty() bool { return v.W == "" && v.H == "" && v.Fit ==
 var errNoFile = quire.Errorf(quire.ENOTFOUND, "no such file")
 
 // File opens the file of media id for anyone: deleted media is not found,
-// and so is a file name that is not the media's own.
+// and so is a file name that is not the media's own. The download name
+// carries the extension of the stored type even for media uploaded before
+// names were made to agree (its URL keeps the name it was given).
 func (s *Media) File(ctx context.Context, id, filename string, vr VariantRequest) (*File, error) {
 	m, err := s.db.Reader().Media(ctx, id)
 	if quire.ErrorCode(err) == quire.ENOTFOUND || err == nil && (m.DeletedAt != nil || m.Filename != filename) {
@@ -76,7 +78,7 @@ func (s *Media) File(ctx context.Context, id, filename string, vr VariantRequest
 		return nil, err
 	}
 	return &File{Content: obj, Size: obj.Size(), ContentType: m.MimeType, ETag: `"` + m.ID + `"`, ModTime: m.CreatedAt,
-		Name: m.Filename, Inline: quire.ServeInline(m.MimeType), close: obj.Close}, nil
+		Name: nameForType(m.Filename, m.MimeType), Inline: quire.ServeInline(m.MimeType), close: obj.Close}, nil
 }
 
 // variantSpec is a validated variant request.

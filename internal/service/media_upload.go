@@ -34,7 +34,8 @@ type Upload struct {
 // stored; the rest is hashed and inspected (image size, SVG content,
 // polyglots) while it is written, never held whole in memory. Bytes past
 // the size limit stop the upload with ETOOLARGE. filename is only kept,
-// sanitised, as the display and download name.
+// sanitised and with the extension of the detected type, as the display
+// and download name.
 func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, body io.Reader) (*Upload, error) {
 	if err := require(p, quire.RoleAuthor); err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	if !s.allowed(mt) {
 		return nil, refusal("is of type %s, which is not allowed here (allowed: %s)", quire.BaseMediaType(mt.String()), strings.Join(s.cfg.AllowedTypes, ", "))
 	}
-	u := &Upload{s: s, media: quire.Media{ID: store.NewID(), Filename: quire.SanitizeFilename(filename),
+	u := &Upload{s: s, media: quire.Media{ID: store.NewID(), Filename: nameForType(quire.SanitizeFilename(filename), mt.String()),
 		MimeType: mt.String(), UploadedBy: p.UserID}}
 	u.media.StorageKey = blobKey(u.media.ID)
 
@@ -68,27 +69,75 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	case strings.HasPrefix(base, "video/"), strings.HasPrefix(base, "audio/"):
 		inspectors = append(inspectors, &polyglotScanner{})
 	}
-	sum := sha256.New()
-	src := &uploadReader{r: io.MultiReader(bytes.NewReader(head), body), limit: s.cfg.MaxUploadBytes,
-		sum: sum, inspectors: inspectors}
-	size, putErr := s.cfg.Storage.Put(ctx, u.media.StorageKey, src)
-	verdict := src.finish(putErr != nil)
+	var webp *webpPlan
+	if quire.BaseMediaType(mt.String()) == "image/webp" && !s.cfg.KeepMetadata {
+		webp = &webpPlan{}
+		inspectors = append(inspectors, webpInspector(webp))
+	}
+	src := &uploadReader{r: io.MultiReader(bytes.NewReader(head), body), limit: s.cfg.MaxUploadBytes, inspectors: inspectors}
+	// Images lose their metadata on the way to storage unless the operator
+	// keeps it; the checksum (dedup) and size are of the stored bytes.
+	var stored io.Reader = src
+	var clean *cleaner
+	if strip := stripperFor(mt.String()); strip != nil && !s.cfg.KeepMetadata {
+		clean = startCleaner(src, strip)
+		stored = clean
+	}
+	out := &hashingReader{r: stored, sum: newSum()}
+	size, putErr := s.cfg.Storage.Put(ctx, u.media.StorageKey, out)
+	var cleanErr error
+	if clean != nil {
+		cleanErr = clean.finish()
+	}
+	var refused *quire.Error
+	verdict := src.finish(putErr != nil || cleanErr != nil)
 	switch {
 	case src.readErr != nil: // the client's body failed or was too large
 		return nil, errors.Join(readError(src.readErr), u.discard(ctx))
 	case src.refused != nil: // an inspector stopped the upload
 		return nil, errors.Join(src.refused, u.discard(ctx))
+	case errors.As(cleanErr, &refused): // the stripper could not follow the image
+		return nil, errors.Join(cleanErr, u.discard(ctx))
 	case putErr != nil:
 		return nil, errors.Join(fmt.Errorf("store upload: %w", putErr), u.discard(ctx))
+	case cleanErr != nil:
+		return nil, errors.Join(fmt.Errorf("strip metadata: %w", cleanErr), u.discard(ctx))
 	case verdict != nil:
 		return nil, errors.Join(verdict, u.discard(ctx))
 	}
 	u.media.SizeBytes = size
-	u.media.Checksum = hex.EncodeToString(sum.Sum(nil))
+	u.media.Checksum = sumHex(out.sum)
+	if clean != nil && clean.meta.orientation > 1 {
+		// The orientation went with the EXIF block: turn the pixels instead.
+		if err := s.reorient(ctx, &u.media, clean.meta.orientation, &dims); err != nil {
+			return nil, errors.Join(err, u.discard(ctx))
+		}
+	}
+	if webp != nil && webp.rewrite {
+		if err := s.rewriteWebP(ctx, &u.media, *webp); err != nil {
+			return nil, errors.Join(err, u.discard(ctx))
+		}
+	}
 	if dims.w > 0 {
 		u.media.Width, u.media.Height = &dims.w, &dims.h
 	}
 	return u, nil
+}
+
+func newSum() hash.Hash { return sha256.New() }
+
+func sumHex(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// hashingReader hashes what storage reads.
+type hashingReader struct {
+	r   io.Reader
+	sum hash.Hash
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.sum.Write(p[:n])
+	return n, err
 }
 
 func (s *Media) allowed(mt *mimetype.MIME) bool {
@@ -120,15 +169,15 @@ func readError(err error) error {
 	return quire.Wrap(quire.EBADREQUEST, err, "the upload could not be read to the end")
 }
 
-// uploadReader is what storage reads: the client's bytes, counted against
-// the limit, hashed, and copied to the inspectors on the way. It records
+// uploadReader is what storage (or the metadata stripper) reads: the
+// client's bytes, counted against the limit and copied to the inspectors
+// on the way. It records
 // why it failed, so that the caller can tell the client's fault (a body
 // too large, a refused file) from the storage's.
 type uploadReader struct {
 	r          io.Reader
 	limit      int64
 	n          int64
-	sum        hash.Hash
 	inspectors []inspector
 	readErr    error // the client's body failed, or went past the limit
 	refused    error // an inspector refused the file
@@ -144,7 +193,6 @@ func (u *uploadReader) Read(p []byte) (int, error) {
 		return 0, u.readErr
 	}
 	u.n += int64(n)
-	u.sum.Write(p[:n])
 	for _, in := range u.inspectors {
 		if _, werr := in.Write(p[:n]); werr != nil {
 			u.refused = werr

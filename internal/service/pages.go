@@ -79,7 +79,8 @@ func validateBlocks(ctx context.Context, tx *store.Tx, in []quire.BlockInput) ([
 }
 
 // checkMedia refuses image blocks whose media is missing or deleted, with
-// one query for the whole list.
+// one query for the whole list, and holds the media it accepts against a
+// concurrent purge or delete until the write commits.
 func checkMedia(ctx context.Context, tx *store.Tx, blocks []quire.Block, field func(i int) string) error {
 	ids := make([]string, 0)
 	index := map[int]string{}
@@ -98,7 +99,10 @@ func checkMedia(ctx context.Context, tx *store.Tx, blocks []quire.Block, field f
 	if len(ids) == 0 {
 		return nil
 	}
-	live, err := tx.LiveMedia(ctx, ids)
+	// Locked until commit: a purge of the same media waits for this write
+	// (and then sees its block), or this write waits for the purge (and
+	// then finds the media gone).
+	live, err := tx.ShareLiveMedia(ctx, ids)
 	if err != nil {
 		return err
 	}

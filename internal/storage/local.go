@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,62 +15,90 @@ import (
 	"time"
 )
 
-// Local keeps objects as files under a directory. A write goes to a temp
-// file beside its target, is fsynced, renamed into place, and the
-// directory is fsynced, so that after Put returns the file survives a
+// Local keeps objects as files under a directory: key media/<id>/… is the
+// file <dir>/media/<id>/…, and only keys under media/ exist. A write goes
+// to a temp file beside its target, is fsynced, renamed into place, and
+// the directory is fsynced, so that after Put returns the file survives a
 // crash and a reader never sees half of it.
+//
+// Every file operation goes through an os.Root opened on <dir>/media: a
+// symbolic link planted inside it (by another program, a restored backup,
+// a careless operator) that points outside is never followed, so nothing
+// outside the media directory — the database beside it included — can be
+// served, overwritten or removed through a key. Links that stay inside
+// the media directory still work.
 type Local struct {
-	root string
+	dir  string // <dir>/media, for messages
+	root *os.Root
 }
+
+// keyPrefix starts every key the local backend holds.
+const keyPrefix = "media/"
 
 // partialMarker is part of every temp file's name, so that `quire media
 // gc` can recognise what a crash left behind.
 const partialMarker = ".partial-"
 
-// NewLocal returns storage under root, creating it (mode 0700) if needed.
-func NewLocal(root string) (*Local, error) {
-	abs, err := filepath.Abs(root)
+// NewLocal returns storage under dir, creating dir/media (mode 0700) if
+// needed. Either may be a symbolic link (a data disk mounted elsewhere):
+// only what lies below the media directory is confined.
+func NewLocal(dir string) (*Local, error) {
+	abs, err := filepath.Abs(filepath.Join(dir, "media"))
 	if err != nil {
 		return nil, fmt.Errorf("media directory: %w", err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("media directory: %w", err)
 	}
-	return &Local{root: abs}, nil
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("media directory: %w", err)
+	}
+	return &Local{dir: abs, root: root}, nil
 }
 
-func (l *Local) String() string { return "local " + l.root }
+func (l *Local) String() string { return "local " + l.dir }
 
-func (l *Local) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
+// name is key (checked) as a path relative to the root.
+func name(key string) (string, error) {
+	if err := CheckKey(key); err != nil {
+		return "", err
+	}
+	rest, ok := strings.CutPrefix(key, keyPrefix)
+	if !ok {
+		return "", fmt.Errorf("storage: invalid key %q: local keys start with %s", key, keyPrefix)
+	}
+	return filepath.FromSlash(rest), nil
+}
 
 // Put writes r to key atomically and durably.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	if err := CheckKey(key); err != nil {
+	target, err := name(key)
+	if err != nil {
 		return 0, err
 	}
-	target := l.path(key)
 	dir := filepath.Dir(target)
 	var f *os.File
-	var err error
-	// A concurrent Delete may remove an emptied directory between MkdirAll
-	// and CreateTemp; try again then.
+	var tmp string
+	// A concurrent Delete may remove an emptied directory between mkdirAll
+	// and the create; try again then.
 	for range 3 {
 		if err = l.mkdirAll(dir); err != nil {
 			return 0, fmt.Errorf("storage: %w", err)
 		}
-		if f, err = os.CreateTemp(dir, filepath.Base(target)+partialMarker+"*"); !errors.Is(err, fs.ErrNotExist) {
+		tmp = target + partialMarker + randomSuffix()
+		if f, err = l.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
 	}
-	tmp := f.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			f.Close()
-			os.Remove(tmp)
+			_ = l.root.Remove(tmp)
 		}
 	}()
 	n, err := io.Copy(f, ctxReader{ctx, r})
@@ -81,39 +111,44 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err := f.Close(); err != nil {
 		return n, fmt.Errorf("storage: %w", err)
 	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		return n, fmt.Errorf("storage: %w", err)
-	}
-	if err := os.Rename(tmp, target); err != nil {
+	if err := l.root.Rename(tmp, target); err != nil {
 		return n, fmt.Errorf("storage: %w", err)
 	}
 	ok = true
-	if err := syncDir(dir); err != nil {
+	if err := l.syncDir(dir); err != nil {
 		return n, fmt.Errorf("storage: %w", err)
 	}
 	return n, nil
 }
 
-// mkdirAll creates dir and its missing parents, fsyncing the parent of
-// each directory it creates so that the new entries are durable too.
+func randomSuffix() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// mkdirAll creates dir (relative to the root) and its missing parents,
+// fsyncing the parent of each directory it creates so that the new
+// entries are durable too.
 func (l *Local) mkdirAll(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
+	if dir == "." {
+		return nil
+	}
+	if st, err := l.root.Stat(dir); err == nil && st.IsDir() {
 		return nil
 	}
 	parent := filepath.Dir(dir)
-	if parent != dir && strings.HasPrefix(parent, l.root) {
-		if err := l.mkdirAll(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := l.mkdirAll(parent); err != nil {
 		return err
 	}
-	return syncDir(parent)
+	if err := l.root.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return l.syncDir(parent)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+func (l *Local) syncDir(dir string) error {
+	d, err := l.root.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -121,16 +156,22 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Open opens key for reading.
+// Open opens key for reading. A key that leads through a symbolic link
+// out of the directory is reported as missing (and the service logs a
+// record without its bytes), never opened.
 func (l *Local) Open(ctx context.Context, key string) (Object, error) {
-	if err := CheckKey(key); err != nil {
+	p, err := name(key)
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(l.path(key))
+	f, err := l.root.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotExist
 	}
 	if err != nil {
+		if l.throughLink(p) {
+			return nil, fmt.Errorf("%w (%s leads through a symbolic link out of the media directory)", ErrNotExist, key)
+		}
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	st, err := f.Stat()
@@ -145,6 +186,17 @@ func (l *Local) Open(ctx context.Context, key string) (Object, error) {
 	return &localObject{File: f, size: st.Size(), mod: st.ModTime()}, nil
 }
 
+// throughLink reports whether some element of p is a symbolic link:
+// what explains an open that the root refused.
+func (l *Local) throughLink(p string) bool {
+	for ; p != "."; p = filepath.Dir(p) {
+		if st, err := l.root.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 type localObject struct {
 	*os.File
 	size int64
@@ -154,33 +206,42 @@ type localObject struct {
 func (o *localObject) Size() int64        { return o.size }
 func (o *localObject) ModTime() time.Time { return o.mod }
 
-// Delete removes key and then any directories it leaves empty.
+// Delete removes key and then any directories it leaves empty. A link
+// is removed itself, never what it points to.
 func (l *Local) Delete(ctx context.Context, key string) error {
-	if err := CheckKey(key); err != nil {
+	p, err := name(key)
+	if err != nil {
 		return err
 	}
-	p := l.path(key)
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: %w", err)
 	}
-	for dir := filepath.Dir(p); dir != l.root && strings.HasPrefix(dir, l.root); dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil {
+	for dir := filepath.Dir(p); dir != "."; dir = filepath.Dir(dir) {
+		if l.root.Remove(dir) != nil {
 			break // not empty, or gone already
 		}
 	}
 	return nil
 }
 
-// List walks the files under prefix in lexical order.
+// List walks the regular files under prefix in lexical order; symbolic
+// links are neither listed nor followed.
 func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) error {
 	if err := checkPrefix(prefix); err != nil {
 		return err
 	}
-	start := l.root
-	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		start = l.path(prefix[:i])
+	var rel string // prefix below the root
+	switch {
+	case strings.HasPrefix(prefix, keyPrefix):
+		rel = prefix[len(keyPrefix):]
+	case !strings.HasPrefix(keyPrefix, prefix):
+		return nil // no local key can match
 	}
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+	start := "."
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		start = rel[:i]
+	}
+	err := fs.WalkDir(l.root.FS(), start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -190,15 +251,12 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(l.root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
+		key := keyPrefix + p
 		if d.IsDir() {
+			key = strings.TrimSuffix(key, "/.")
 			// Skip directories that cannot hold a match.
 			if p != start && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}

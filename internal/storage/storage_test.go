@@ -186,11 +186,15 @@ func TestLocalWritesAtomically(t *testing.T) {
 	if storage.IsPartial("media/d4/original") || !storage.IsPartial("media/d4/original.partial-123") {
 		t.Fatal("IsPartial")
 	}
-	// Deleting the last file removes the emptied directories.
+	// Deleting the last file removes the emptied directories, up to the
+	// media directory itself.
 	if err := s.Delete(context.Background(), "media/d4/original"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "media")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(root, "media", "d4")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("empty directories left: %v", err)
+	}
+	if st, err := os.Stat(filepath.Join(root, "media")); err != nil || !st.IsDir() {
+		t.Fatalf("the media directory went: %v", err)
 	}
 }

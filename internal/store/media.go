@@ -155,19 +155,6 @@ func mediaQuery(f MediaFilter) *keyset {
 	return k
 }
 
-// LockPageBlocksShared makes page block writes wait until this
-// transaction ends, and waits for those in flight, so that a purge's
-// check that no page uses the media cannot miss a block a page save is
-// adding at the same moment. On SQLite the single writer already
-// serialises them.
-func (tx *Tx) LockPageBlocksShared(ctx context.Context) error {
-	if tx.db.dialect != Postgres {
-		return nil
-	}
-	_, err := tx.exec(ctx, `LOCK TABLE page_blocks IN SHARE MODE`)
-	return err
-}
-
 // MediaUse is one place where a media is used by a page.
 type MediaUse struct {
 	PageID string
