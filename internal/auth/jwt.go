@@ -200,16 +200,16 @@ func reason(err error) string {
 // embedding jwt.RegisteredClaims so "aud" is a plain string without touching
 // the package-global jwt.MarshalSingleStringAsArray.
 type tokenClaims struct {
-	Issuer     string           `json:"iss"`
-	Audience   string           `json:"aud"`
-	Subject    string           `json:"sub"`
-	IssuedAt   *strictDate      `json:"iat"`
-	ExpiresAt  *strictDate      `json:"exp"`
-	NotBefore  *strictDate      `json:"nbf,omitempty"`
-	ID         string           `json:"jti"`
-	Type       string           `json:"typ"`
-	SessionID  string           `json:"sid,omitempty"`
-	IssuedAtUs int64            `json:"iat_us"`
+	Issuer     string      `json:"iss"`
+	Audience   string      `json:"aud"`
+	Subject    string      `json:"sub"`
+	IssuedAt   *strictDate `json:"iat"`
+	ExpiresAt  *strictDate `json:"exp"`
+	NotBefore  *strictDate `json:"nbf,omitempty"`
+	ID         string      `json:"jti"`
+	Type       string      `json:"typ"`
+	SessionID  string      `json:"sid,omitempty"`
+	IssuedAtUs int64       `json:"iat_us"`
 }
 
 func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt.date(), nil }
