@@ -28,6 +28,7 @@ type Auth struct {
 	refreshTTL time.Duration
 	byAccount  *auth.Throttle
 	byAddr     *auth.Throttle
+	refusals   *refusals
 	log        *slog.Logger
 }
 
@@ -48,6 +49,7 @@ func NewAuth(db *store.DB, c AuthConfig) *Auth {
 		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log,
 		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
 		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
+		refusals:  newRefusals(nil),
 	}
 }
 
@@ -353,7 +355,7 @@ func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.
 			a.log.Warn("could not record API token use", "token_id", t.ID, "err", err)
 		}
 	}
-	return &quire.Principal{UserID: owner.ID, Role: role, TokenID: t.ID}, nil
+	return &quire.Principal{UserID: owner.ID, Role: role, TokenID: t.ID, TokenName: t.Name, Scopes: t.Scopes}, nil
 }
 
 func notFoundIsUnauthorized(err error) error {

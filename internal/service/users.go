@@ -8,7 +8,7 @@ import (
 	"github.com/quirecms/quire/internal/store"
 )
 
-// Users manages accounts (admin only).
+// Users manages accounts (admins, with a login session: requireSession).
 type Users struct {
 	db     *store.DB
 	hasher *auth.Hasher
@@ -41,7 +41,7 @@ func userFields(u *quire.User) map[string]any {
 // Create adds a user. p may be nil only for the bootstrap and the CLI,
 // which call CreateSystem instead.
 func (s *Users) Create(ctx context.Context, p *quire.Principal, in NewUser) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	return s.create(ctx, actorID(p), in)
@@ -82,7 +82,7 @@ func (s *Users) create(ctx context.Context, actor string, in NewUser) (*quire.Us
 
 // Get returns one user.
 func (s *Users) Get(ctx context.Context, p *quire.Principal, id string) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	return s.db.Reader().User(ctx, id)
@@ -90,7 +90,7 @@ func (s *Users) Get(ctx context.Context, p *quire.Principal, id string) (*quire.
 
 // List returns up to limit users after the cursor id, and the next cursor.
 func (s *Users) List(ctx context.Context, p *quire.Principal, after string, limit int) ([]*quire.User, string, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, "", err
 	}
 	users, err := s.db.Reader().Users(ctx, after, limit+1)
@@ -109,7 +109,7 @@ func (s *Users) List(ctx context.Context, p *quire.Principal, after string, limi
 // last_token_issue and ends the user's sessions, so that it takes effect
 // on their next request. The last active admin keeps that status.
 func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMatch int64, patch UserPatch) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	var v quire.Validator
@@ -218,7 +218,7 @@ func lastAdminGuard(ctx context.Context, tx *store.Tx) error {
 
 // Delete removes a user who owns no content.
 func (s *Users) Delete(ctx context.Context, p *quire.Principal, id string, ifMatch int64) error {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
