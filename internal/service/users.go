@@ -10,12 +10,16 @@ import (
 
 // Users manages accounts (admins, with a login session: requireSession).
 type Users struct {
-	db     *store.DB
-	hasher *auth.Hasher
+	db       *store.DB
+	hasher   *auth.Hasher
+	accounts *AccountCache
 }
 
-// NewUsers returns the user service.
-func NewUsers(db *store.DB, hasher *auth.Hasher) *Users { return &Users{db: db, hasher: hasher} }
+// NewUsers returns the user service. accounts (may be nil) is the cache
+// authentication reads, which every change to a user forgets.
+func NewUsers(db *store.DB, hasher *auth.Hasher, accounts *AccountCache) *Users {
+	return &Users{db: db, hasher: hasher, accounts: accounts}
+}
 
 // NewUser is the input of Create.
 type NewUser struct {
@@ -201,6 +205,7 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 	if err != nil {
 		return nil, err
 	}
+	s.accounts.Forget()
 	return u, nil
 }
 
@@ -221,6 +226,7 @@ func (s *Users) Delete(ctx context.Context, p *quire.Principal, id string, ifMat
 	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return err
 	}
+	defer s.accounts.Forget() // after the commit (or rollback, harmlessly)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
