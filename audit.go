@@ -31,6 +31,9 @@ const (
 	ActionSettingUpdate  = "setting.update"
 	ActionSettingDelete  = "setting.delete"
 	ActionAuditPrune     = "audit.prune"
+	// ActionForbidden records refused attempts on administrative routes,
+	// at most one entry per caller and route a minute, with a count.
+	ActionForbidden = "auth.forbidden"
 )
 
 // GenesisHash is the prev_hash of the first entry of the chain.
@@ -41,11 +44,15 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 const AuditTimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // AuditEntry is one record of the append-only, hash-chained audit log.
+// APITokenID and APITokenName name the API token an action was taken with
+// (UserID is then the admin who made the token); they are empty otherwise.
 type AuditEntry struct {
 	Seq          int64           `json:"seq"`
 	ID           string          `json:"id"`
 	At           time.Time       `json:"at"`
 	UserID       string          `json:"user_id,omitempty"`
+	APITokenID   string          `json:"api_token_id,omitempty"`
+	APITokenName string          `json:"api_token_name,omitempty"`
 	Action       string          `json:"action"`
 	ResourceType string          `json:"resource_type"`
 	ResourceID   string          `json:"resource_id"`
@@ -61,15 +68,25 @@ type AuditEntry struct {
 // no trailing newline. details is included as its stored text, so the hash
 // does not depend on how a database would re-encode JSON. docs/audit.md
 // describes it for verifiers written in other languages.
+//
+// An entry without an API token is encoded as v1 (twelve elements), as
+// every entry was before tokens were recorded, so old entries verify
+// unchanged; an entry with either token field set is v2, with api_token_id
+// and api_token_name after user_id. Which version applies follows from the
+// fields themselves, so blanking or adding token fields changes the hash.
 func (e *AuditEntry) Canonical() []byte {
 	var userID any
 	if e.UserID != "" {
 		userID = e.UserID
 	}
-	fields := []any{
-		"quire-audit-v1", e.Seq, e.ID, e.At.UTC().Format(AuditTimeLayout), userID,
-		e.Action, e.ResourceType, e.ResourceID, string(e.Details), e.RequestID, e.IP, e.PrevHash,
+	fields := []any{"quire-audit-v1", e.Seq, e.ID, e.At.UTC().Format(AuditTimeLayout), userID}
+	if e.APITokenID != "" || e.APITokenName != "" {
+		fields[0] = "quire-audit-v2"
+		fields = append(fields, e.APITokenID, e.APITokenName)
 	}
+	fields = append(fields,
+		e.Action, e.ResourceType, e.ResourceID, string(e.Details), e.RequestID, e.IP, e.PrevHash,
+	)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -102,6 +102,7 @@ type APIToken struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Role       Role       `json:"role"`
+	Scopes     []Scope    `json:"scopes"`
 	CreatedBy  string     `json:"created_by"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
@@ -111,13 +112,16 @@ type APIToken struct {
 // MaxTokenNameLen bounds an API token's label.
 const MaxTokenNameLen = 100
 
-// Principal is who is making a request: a user through an access token, or
-// an API token acting with its own role on behalf of the admin who made it.
+// Principal is who is making a request: a user through an access token (or
+// the admin's cookie), or an API token acting with its own role and scopes
+// on behalf of the admin who made it.
 type Principal struct {
 	UserID    string
 	Role      Role
-	SessionID string // refresh session of an access token; empty for API tokens
-	TokenID   string // API token id; empty for access tokens
+	SessionID string // login session (auth_sessions); empty for API tokens
+	TokenID   string // API token id; empty for login sessions
+	TokenName string // the API token's name, recorded in audit entries
+	Scopes    []Scope
 }
 
 // Can reports whether the principal's role is at least min in the hierarchy

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -16,6 +17,10 @@ var ErrInvalidToken = errors.New("invalid token")
 const (
 	minKeyLen256 = 32 // HS256 keys shorter than the hash output weaken it
 	tokenType    = "access"
+	// headerType is the JOSE "typ" of our access tokens (RFC 9068 explicit
+	// typing, RFC 8725 §3.11): a JWT made for another purpose, even one
+	// signed with the same key, is not mistaken for one of ours.
+	headerType = "at+jwt"
 	// leeway absorbs clock skew between servers; it is kept small because it
 	// also extends every token's life.
 	leeway = 5 * time.Second
@@ -96,14 +101,16 @@ func (i *Issuer) Issue(userID, sessionID string) (string, AccessClaims, error) {
 		Issuer:     i.issuer,
 		Audience:   i.audience,
 		Subject:    userID,
-		IssuedAt:   jwt.NewNumericDate(now),
-		ExpiresAt:  jwt.NewNumericDate(now.Add(i.ttl)),
+		IssuedAt:   newDate(now),
+		ExpiresAt:  newDate(now.Add(i.ttl)),
 		ID:         base64.RawURLEncoding.EncodeToString(jti[:]),
 		Type:       tokenType,
 		SessionID:  sessionID,
 		IssuedAtUs: now.UnixMicro(),
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t.Header["typ"] = headerType
+	signed, err := t.SignedString(i.key)
 	if err != nil {
 		return "", AccessClaims{}, fmt.Errorf("auth: signing token: %w", err)
 	}
@@ -111,8 +118,11 @@ func (i *Issuer) Issue(userID, sessionID string) (string, AccessClaims, error) {
 }
 
 // Verify checks token's signature, issuer, audience, times and type and
-// returns its claims. Every error wraps ErrInvalidToken and never quotes the
-// token.
+// returns its claims. Every registered claim is checked strictly (RFC 8725):
+// alg pinned to HS256, header typ "at+jwt", no "crit" header, iss and aud
+// ours, exp and iat required, exp, iat and nbf JSON numbers (never strings),
+// nbf honoured, sub and jti present. Every error wraps ErrInvalidToken and
+// never quotes the token.
 func (i *Issuer) Verify(token string) (AccessClaims, error) {
 	if len(token) > maxTokenLen {
 		return AccessClaims{}, invalid("too long")
@@ -125,6 +135,8 @@ func (i *Issuer) Verify(token string) (AccessClaims, error) {
 	switch {
 	case c.Subject == "":
 		return AccessClaims{}, invalid("missing subject")
+	case c.ID == "":
+		return AccessClaims{}, invalid("missing jti")
 	case c.Type != tokenType:
 		return AccessClaims{}, invalid("not an access token")
 	case c.IssuedAt == nil:
@@ -139,15 +151,24 @@ func (i *Issuer) Verify(token string) (AccessClaims, error) {
 	return c.access(), nil
 }
 
-// keyFunc returns the key only for HMAC tokens. WithValidMethods already
-// pins HS256; this second check keeps the key from ever reaching another
-// algorithm's verifier should the options change.
+// keyFunc returns the key only for HMAC tokens with our header. WithValidMethods
+// already pins HS256; this second check keeps the key from ever reaching
+// another algorithm's verifier should the options change.
 func (i *Issuer) keyFunc(t *jwt.Token) (any, error) {
 	if t.Method != jwt.SigningMethodHS256 {
 		return nil, errors.New("unexpected signing method")
 	}
+	if typ, _ := t.Header["typ"].(string); typ != headerType {
+		return nil, errHeader
+	}
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: extensions we do not understand must be refused.
+		return nil, errHeader
+	}
 	return i.key, nil
 }
+
+var errHeader = errors.New("unexpected header")
 
 func invalid(why string) error { return fmt.Errorf("%w: %s", ErrInvalidToken, why) }
 
@@ -165,6 +186,8 @@ func reason(err error) string {
 		{jwt.ErrTokenRequiredClaimMissing, "missing required claim"},
 		{jwt.ErrTokenSignatureInvalid, "bad signature or algorithm"},
 		{jwt.ErrTokenMalformed, "malformed"},
+		{jwt.ErrTokenNotValidYet, "not valid yet"},
+		{errHeader, "wrong header typ or crit"},
 	} {
 		if errors.Is(err, r.err) {
 			return r.why
@@ -177,20 +200,21 @@ func reason(err error) string {
 // embedding jwt.RegisteredClaims so "aud" is a plain string without touching
 // the package-global jwt.MarshalSingleStringAsArray.
 type tokenClaims struct {
-	Issuer     string           `json:"iss"`
-	Audience   string           `json:"aud"`
-	Subject    string           `json:"sub"`
-	IssuedAt   *jwt.NumericDate `json:"iat"`
-	ExpiresAt  *jwt.NumericDate `json:"exp"`
-	ID         string           `json:"jti"`
-	Type       string           `json:"typ"`
-	SessionID  string           `json:"sid,omitempty"`
-	IssuedAtUs int64            `json:"iat_us"`
+	Issuer     string      `json:"iss"`
+	Audience   string      `json:"aud"`
+	Subject    string      `json:"sub"`
+	IssuedAt   *strictDate `json:"iat"`
+	ExpiresAt  *strictDate `json:"exp"`
+	NotBefore  *strictDate `json:"nbf,omitempty"`
+	ID         string      `json:"jti"`
+	Type       string      `json:"typ"`
+	SessionID  string      `json:"sid,omitempty"`
+	IssuedAtUs int64       `json:"iat_us"`
 }
 
-func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
-func (c tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
-func (c tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt.date(), nil }
+func (c tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt.date(), nil }
+func (c tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore.date(), nil }
 func (c tokenClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
 func (c tokenClaims) GetSubject() (string, error)                  { return c.Subject, nil }
 func (c tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
@@ -208,4 +232,27 @@ func (c tokenClaims) access() AccessClaims {
 		a.ExpiresAt = c.ExpiresAt.UTC()
 	}
 	return a
+}
+
+// strictDate is a NumericDate that must be a JSON number. jwt.NumericDate
+// also accepts a string of digits ("exp":"9999999999"), which RFC 7519 does
+// not allow and which a validator must not read as a time.
+type strictDate struct{ jwt.NumericDate }
+
+func newDate(t time.Time) *strictDate { return &strictDate{*jwt.NewNumericDate(t)} }
+
+func (d *strictDate) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || !(b[0] == '-' || '0' <= b[0] && b[0] <= '9') {
+		return errors.New("a NumericDate must be a JSON number")
+	}
+	return d.NumericDate.UnmarshalJSON(b)
+}
+
+// date is the jwt form of d; nil when the claim is absent.
+func (d *strictDate) date() *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	return &d.NumericDate
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,17 @@ func TestVerifyRejects(t *testing.T) {
 		{"empty", "", start},
 		{"two segments", parts[0] + "." + parts[1], start},
 		{"too long", good + strings.Repeat("A", maxTokenLen), start},
+		// RFC 8725: registered claims are checked strictly.
+		{"exp as a string", with("exp", strconv.FormatInt(start.Add(time.Hour).Unix(), 10)), start},
+		{"iat as a string", with("iat", strconv.FormatInt(start.Unix(), 10)), start},
+		{"exp as a bool", with("exp", true), start},
+		{"exp null", with("exp", json.RawMessage("null")), start},
+		{"nbf in the future", with("nbf", start.Add(time.Hour).Unix()), start},
+		{"nbf as a string", with("nbf", strconv.FormatInt(start.Add(-time.Hour).Unix(), 10)), start},
+		{"missing jti", with("jti", nil), start},
+		{"header typ JWT", signHeader(t, testKey, goodClaims(), map[string]any{"typ": "JWT"}), start},
+		{"header without typ", signHeader(t, testKey, goodClaims(), map[string]any{"typ": nil}), start},
+		{"header with crit", signHeader(t, testKey, goodClaims(), map[string]any{"crit": []string{"exp"}, "exp": 1}), start},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +181,29 @@ func TestVerifyRejects(t *testing.T) {
 	c.t = start
 	if _, err := i.Verify(sign(t, jwt.SigningMethodHS256, testKey, goodClaims())); err != nil {
 		t.Fatalf("control token rejected: %v", err)
+	}
+	// An nbf that has passed is accepted, as are non-integer NumericDates
+	// (RFC 7519 §2), so the cases above fail for the reason they name.
+	if _, err := i.Verify(with("nbf", start.Add(-time.Minute).Unix())); err != nil {
+		t.Fatalf("past nbf rejected: %v", err)
+	}
+	if _, err := i.Verify(with("exp", float64(start.Add(time.Minute).Unix())+0.5)); err != nil {
+		t.Fatalf("fractional exp rejected: %v", err)
+	}
+}
+
+// The header of an issued token names its type explicitly.
+func TestIssueHeader(t *testing.T) {
+	tok, _, err := newTestIssuer(t, &clock{time.Now()}).Issue("u", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]any
+	if err := json.Unmarshal(decodeSegment(t, strings.Split(tok, ".")[0]), &h); err != nil {
+		t.Fatal(err)
+	}
+	if h["alg"] != "HS256" || h["typ"] != "at+jwt" || len(h) != 2 {
+		t.Fatalf("header = %v", h)
 	}
 }
 
@@ -208,9 +243,31 @@ func TestNewIssuerValidates(t *testing.T) {
 	}
 }
 
+// sign signs claims as Quire's issuer would, with header typ at+jwt.
 func sign(t *testing.T, m jwt.SigningMethod, key []byte, claims map[string]any) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(m, jwt.MapClaims(claims)).SignedString(key)
+	tok := jwt.NewWithClaims(m, jwt.MapClaims(claims))
+	tok.Header["typ"] = "at+jwt"
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// signHeader signs claims with HS256 and the header changed as given (nil removes).
+func signHeader(t *testing.T, key []byte, claims map[string]any, header map[string]any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims))
+	tok.Header["typ"] = "at+jwt"
+	for k, v := range header {
+		if v == nil {
+			delete(tok.Header, k)
+		} else {
+			tok.Header[k] = v
+		}
+	}
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,13 +81,16 @@ func auditPrune(ctx context.Context, args []string, env Env) error {
 
 // exported is one line of `quire audit export`: every field the hash
 // covers, in the form the canonical encoding uses (fixed-width time,
-// user_id null when absent, details as its exact stored text), plus the
-// hash itself, so that an outside tool can re-verify the chain.
+// user_id null when absent, details as its exact stored text, the API
+// token fields "" when the entry has none and so is encoded as v1), plus
+// the hash itself, so that an outside tool can re-verify the chain.
 type exported struct {
 	Seq          int64   `json:"seq"`
 	ID           string  `json:"id"`
 	At           string  `json:"at"`
 	UserID       *string `json:"user_id"`
+	APITokenID   string  `json:"api_token_id"`
+	APITokenName string  `json:"api_token_name"`
 	Action       string  `json:"action"`
 	ResourceType string  `json:"resource_type"`
 	ResourceID   string  `json:"resource_id"`
@@ -127,7 +130,8 @@ func auditExport(ctx context.Context, args []string, env Env) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	err = audit.Export(ctx, from, func(e *quire.AuditEntry) error {
-		line := exported{Seq: e.Seq, ID: e.ID, At: e.At.UTC().Format(quire.AuditTimeLayout), Action: e.Action,
+		line := exported{Seq: e.Seq, ID: e.ID, At: e.At.UTC().Format(quire.AuditTimeLayout),
+			APITokenID: e.APITokenID, APITokenName: e.APITokenName, Action: e.Action,
 			ResourceType: e.ResourceType, ResourceID: e.ResourceID, Details: string(e.Details), RequestID: e.RequestID,
 			IP: e.IP, PrevHash: e.PrevHash, Hash: e.Hash}
 		if e.UserID != "" {

@@ -37,7 +37,13 @@ func reverify(t *testing.T, out string) quire.AuditVerification {
 		if err != nil {
 			t.Fatalf("at %q is not in the canonical layout", raw["at"])
 		}
+		for _, k := range []string{"api_token_id", "api_token_name"} {
+			if _, ok := raw[k].(string); !ok {
+				t.Fatalf("line has no string %s: %s", k, sc.Text())
+			}
+		}
 		e := &quire.AuditEntry{Seq: line.Seq, ID: line.ID, At: at, Action: line.Action,
+			APITokenID: raw["api_token_id"].(string), APITokenName: raw["api_token_name"].(string),
 			ResourceType: raw["resource_type"].(string), ResourceID: raw["resource_id"].(string),
 			Details: json.RawMessage(raw["details"].(string)), RequestID: raw["request_id"].(string), IP: line.IP,
 			PrevHash: raw["prev_hash"].(string), Hash: line.Hash}

@@ -229,7 +229,7 @@ func userCreate(ctx context.Context, args []string, env Env) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	users := service.NewUsers(db, auth.NewHasher(auth.DefaultArgon2))
+	users := service.NewUsers(db, auth.NewHasher(auth.DefaultArgon2), nil) // a server sees the change within service.AccountCacheTTL
 	u, err := users.CreateSystem(ctx, service.NewUser{Email: email, Password: password, Role: quire.Role(role), DisplayName: name})
 	if err != nil {
 		if quire.ErrorCode(err) == quire.EINTERNAL {

@@ -24,6 +24,10 @@ import (
 // Public marks a route that needs no credentials.
 const Public quire.Role = ""
 
+// AnyScope marks a route every API token may call whatever its scopes
+// (GET /auth/me: a token may always ask who it is).
+const AnyScope quire.Scope = "*"
+
 // Route is one entry of the route table. The permission tests and the
 // OpenAPI document are generated from this table, so a route cannot be
 // added without both.
@@ -36,8 +40,16 @@ type Route struct {
 	Request   string         // component schema of the JSON body, if any
 	Responses map[int]string // status → component schema ("" for no body)
 	// SessionOnly routes refuse API tokens: they act on the caller's own
-	// login (password, logout-all, profile), which a token does not have.
+	// login (password, logout-all, profile), which a token does not have,
+	// or manage users and API tokens, which the services reserve for
+	// interactive logins (service.requireSession); the flag documents that
+	// rule for the HTTP layer, the permission tests and the OpenAPI doc.
+	// Refusals (403) on routes whose MinRole is admin are audited.
 	SessionOnly bool
+	// Scope is what an API token needs besides MinRole (quire.Scope.Grants);
+	// AnyScope for any token. Every non-public route names one, except
+	// SessionOnly routes, which no token may call anyway.
+	Scope quire.Scope
 	// MaxBody overrides the JSON body limit (routes that carry whole pages).
 	MaxBody int64
 	// RequestType is the media type of the body when it is not JSON.
@@ -114,7 +126,10 @@ func New(d Deps) *API {
 	for _, rt := range a.routes {
 		h := rt.handler
 		if rt.MinRole != Public {
-			h = a.authenticate(rt.MinRole, rt.SessionOnly, h)
+			if rt.Scope == "" && !rt.SessionOnly {
+				panic("httpapi: route " + rt.Method + " " + rt.Path + " declares no scope")
+			}
+			h = a.authenticate(rt, h)
 		}
 		a.mux.Handle(rt.Method+" "+rt.Path, a.limitBody(rt, h))
 	}
@@ -172,56 +187,56 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
 		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
-		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Summary: "The calling user", Tag: "auth", Responses: user, handler: a.me},
+		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
 		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name", Tag: "auth", Request: "SelfUpdate", Responses: user, handler: a.updateMe},
 		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
 
-		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
-		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
-		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
-		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
-		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
+		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
+		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
+		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
+		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
+		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
 
-		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
-		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},
-		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
+		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
+		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},
+		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
 
-		{Method: "GET", Path: v1 + "/pages", MinRole: quire.RoleViewer, Summary: "List pages (filters status, created_by, q; sort updated_at|created_at)", Tag: "pages", Responses: map[int]string{200: "PageList", 422: "Problem"}, handler: a.listPages},
-		{Method: "POST", Path: v1 + "/pages", MinRole: quire.RoleAuthor, MaxBody: pageBodyLimit, Summary: "Create a page, optionally with blocks", Tag: "pages", Request: "NewPage", Responses: map[int]string{201: "Page", 409: "Problem", 413: "Problem", 422: "Problem"}, handler: a.createPage},
-		{Method: "GET", Path: v1 + "/pages/{id}", MinRole: quire.RoleViewer, Summary: "Get a page with its ordered blocks", Tag: "pages", Responses: map[int]string{200: "Page", 404: "Problem"}, handler: a.getPage},
-		{Method: "PATCH", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Summary: "Change a page's title or slug (If-Match; authors: own pages)", Tag: "pages", Request: "PagePatch", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updatePage},
-		{Method: "DELETE", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Summary: "Delete a page (If-Match; authors: own, never published)", Tag: "pages", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deletePage},
-		{Method: "GET", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleViewer, Summary: "A page's ordered blocks", Tag: "blocks", Responses: map[int]string{200: "BlockItems", 404: "Problem"}, handler: a.listBlocks},
-		{Method: "POST", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Summary: "Add one block (at position, default the end)", Tag: "blocks", Request: "NewBlock", Responses: map[int]string{201: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.addBlock},
-		{Method: "PUT", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, MaxBody: pageBodyLimit, Summary: "Replace the whole ordered block list atomically (If-Match); blocks may name existing ids to keep them", Tag: "blocks", Request: "BlockList", Responses: map[int]string{200: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.replaceBlocks},
-		{Method: "PATCH", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Summary: "Change one block's content or position (If-Match)", Tag: "blocks", Request: "BlockPatch", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.updateBlock},
-		{Method: "DELETE", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Summary: "Remove one block (If-Match)", Tag: "blocks", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem"}, handler: a.deleteBlock},
-		{Method: "GET", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleViewer, Summary: "A page's revisions, newest first", Tag: "revisions", Responses: map[int]string{200: "RevisionList", 404: "Problem"}, handler: a.listRevisions},
-		{Method: "POST", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleAuthor, Summary: "Snapshot the working copy as a draft revision", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{201: "Revision", 404: "Problem", 422: "Problem"}, handler: a.saveDraft},
-		{Method: "GET", Path: v1 + "/pages/{id}/revisions/{rid}", MinRole: quire.RoleViewer, Summary: "A revision with its snapshot", Tag: "revisions", Responses: map[int]string{200: "Revision", 404: "Problem"}, handler: a.getRevision},
-		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", MinRole: quire.RoleEditor, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
-		{Method: "POST", Path: v1 + "/pages/{id}/publish", MinRole: quire.RoleEditor, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
-		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
+		{Method: "GET", Path: v1 + "/pages", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "List pages (filters status, created_by, q; sort updated_at|created_at)", Tag: "pages", Responses: map[int]string{200: "PageList", 422: "Problem"}, handler: a.listPages},
+		{Method: "POST", Path: v1 + "/pages", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: pageBodyLimit, Summary: "Create a page, optionally with blocks", Tag: "pages", Request: "NewPage", Responses: map[int]string{201: "Page", 409: "Problem", 413: "Problem", 422: "Problem"}, handler: a.createPage},
+		{Method: "GET", Path: v1 + "/pages/{id}", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "Get a page with its ordered blocks", Tag: "pages", Responses: map[int]string{200: "Page", 404: "Problem"}, handler: a.getPage},
+		{Method: "PATCH", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change a page's title or slug (If-Match; authors: own pages)", Tag: "pages", Request: "PagePatch", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updatePage},
+		{Method: "DELETE", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Delete a page (If-Match; authors: own, never published)", Tag: "pages", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deletePage},
+		{Method: "GET", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A page's ordered blocks", Tag: "blocks", Responses: map[int]string{200: "BlockItems", 404: "Problem"}, handler: a.listBlocks},
+		{Method: "POST", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Add one block (at position, default the end)", Tag: "blocks", Request: "NewBlock", Responses: map[int]string{201: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.addBlock},
+		{Method: "PUT", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: pageBodyLimit, Summary: "Replace the whole ordered block list atomically (If-Match); blocks may name existing ids to keep them", Tag: "blocks", Request: "BlockList", Responses: map[int]string{200: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.replaceBlocks},
+		{Method: "PATCH", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change one block's content or position (If-Match)", Tag: "blocks", Request: "BlockPatch", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.updateBlock},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Remove one block (If-Match)", Tag: "blocks", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem"}, handler: a.deleteBlock},
+		{Method: "GET", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A page's revisions, newest first", Tag: "revisions", Responses: map[int]string{200: "RevisionList", 404: "Problem"}, handler: a.listRevisions},
+		{Method: "POST", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Snapshot the working copy as a draft revision", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{201: "Revision", 404: "Problem", 422: "Problem"}, handler: a.saveDraft},
+		{Method: "GET", Path: v1 + "/pages/{id}/revisions/{rid}", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A revision with its snapshot", Tag: "revisions", Responses: map[int]string{200: "Revision", 404: "Problem"}, handler: a.getRevision},
+		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
+		{Method: "POST", Path: v1 + "/pages/{id}/publish", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
+		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
 		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPageList", 304: ""}, handler: a.listPublicPages},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
 
-		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
-		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},
-		{Method: "PUT", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Create or replace a setting (If-Match)", Tag: "settings", Request: "SettingInput", Responses: map[int]string{200: "Setting", 201: "Setting", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.putSetting},
-		{Method: "DELETE", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Summary: "Delete a setting (If-Match)", Tag: "settings", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteSetting},
+		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Scope: quire.ScopeSettings, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
+		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Scope: quire.ScopeSettings, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},
+		{Method: "PUT", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Scope: quire.ScopeSettings, Summary: "Create or replace a setting (If-Match)", Tag: "settings", Request: "SettingInput", Responses: map[int]string{200: "Setting", 201: "Setting", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.putSetting},
+		{Method: "DELETE", Path: v1 + "/settings/{key}", MinRole: quire.RoleAdmin, Scope: quire.ScopeSettings, Summary: "Delete a setting (If-Match)", Tag: "settings", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteSetting},
 		{Method: "GET", Path: v1 + "/public/settings", Summary: "Public settings as one {key: value} object (ETag, 304)", Tag: "public", Responses: map[int]string{200: "PublicSettings", 304: ""}, handler: a.publicSettings},
 
-		{Method: "GET", Path: v1 + "/media", MinRole: quire.RoleViewer, Summary: "List media, newest first (filters type, uploaded_by, q; deleted=true for editors and admins)", Tag: "media", Query: []string{"type", "uploaded_by", "q", "deleted", "cursor"}, Responses: map[int]string{200: "MediaList", 422: "Problem"}, handler: a.listMedia},
-		{Method: "POST", Path: v1 + "/media", MinRole: quire.RoleAuthor, MaxBody: a.MaxUpload + uploadBodySlack, RequestType: "multipart/form-data", Summary: "Upload a file (multipart: file, optional alt and title); 200 with the existing media when the same bytes are already in the library", Tag: "media", Request: "MediaUpload", Responses: map[int]string{200: "Media", 201: "Media", 400: "Problem", 413: "Problem", 422: "Problem"}, handler: a.uploadMedia},
-		{Method: "GET", Path: v1 + "/media/{id}", MinRole: quire.RoleViewer, Summary: "Get a media record (deleted ones: editors and admins)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem"}, handler: a.getMedia},
-		{Method: "PATCH", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Summary: "Change alt and title (If-Match; authors: own media)", Tag: "media", Request: "MediaPatch", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateMedia},
-		{Method: "DELETE", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Summary: "Delete media (soft; authors: own media), or with purge=true remove it and its bytes for good (admins; 409 while pages use it) (If-Match)", Tag: "media", Query: []string{"purge"}, Responses: map[int]string{204: "", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.deleteMedia},
-		{Method: "POST", Path: v1 + "/media/{id}/restore", MinRole: quire.RoleEditor, Summary: "Restore deleted media (If-Match)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreMedia},
+		{Method: "GET", Path: v1 + "/media", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "List media, newest first (filters type, uploaded_by, q; deleted=true for editors and admins)", Tag: "media", Query: []string{"type", "uploaded_by", "q", "deleted", "cursor"}, Responses: map[int]string{200: "MediaList", 422: "Problem"}, handler: a.listMedia},
+		{Method: "POST", Path: v1 + "/media", MinRole: quire.RoleAuthor, Scope: quire.ScopeMedia, MaxBody: a.MaxUpload + uploadBodySlack, RequestType: "multipart/form-data", Summary: "Upload a file (multipart: file, optional alt and title); 200 with the existing media when the same bytes are already in the library", Tag: "media", Request: "MediaUpload", Responses: map[int]string{200: "Media", 201: "Media", 400: "Problem", 413: "Problem", 422: "Problem"}, handler: a.uploadMedia},
+		{Method: "GET", Path: v1 + "/media/{id}", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "Get a media record (deleted ones: editors and admins)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem"}, handler: a.getMedia},
+		{Method: "PATCH", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeMedia, Summary: "Change alt and title (If-Match; authors: own media)", Tag: "media", Request: "MediaPatch", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateMedia},
+		{Method: "DELETE", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeMedia, Summary: "Delete media (soft; authors: own media), or with purge=true remove it and its bytes for good (admins; 409 while pages use it) (If-Match)", Tag: "media", Query: []string{"purge"}, Responses: map[int]string{204: "", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.deleteMedia},
+		{Method: "POST", Path: v1 + "/media/{id}/restore", MinRole: quire.RoleEditor, Scope: quire.ScopeMedia, Summary: "Restore deleted media (If-Match)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreMedia},
 		{Method: "GET", Path: "/media/{id}/{filename}", Summary: "A media file, or with w, h and fit a resized image variant (Range, ETag, 304; 404 once deleted)", Tag: "public", Query: []string{"w", "h", "fit"}, Responses: map[int]string{200: "", 206: "", 304: "", 404: "Problem", 416: "", 422: "Problem"}, handler: a.serveMedia},
 
-		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Summary: "List audit entries, newest first", Tag: "audit", Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
-		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},
-		{Method: "GET", Path: v1 + "/audit-log/verify", MinRole: quire.RoleAdmin, Summary: "Verify the audit hash chain", Tag: "audit", Responses: map[int]string{200: "AuditVerification"}, handler: a.verifyAudit},
+		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "List audit entries, newest first", Tag: "audit", Query: []string{"resource_type", "resource_id", "user_id", "api_token_id", "action", "since", "until", "cursor"}, Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
+		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},
+		{Method: "GET", Path: v1 + "/audit-log/verify", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Verify the audit hash chain", Tag: "audit", Responses: map[int]string{200: "AuditVerification"}, handler: a.verifyAudit},
 	}
 }
 

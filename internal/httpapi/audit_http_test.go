@@ -149,12 +149,12 @@ func TestAuditEntryPerAction(t *testing.T) {
 				}},
 			{quire.ActionTokenCreate, func() string { return adm.User.ID }, "api_token", func() string { return tok.ID },
 				func() *resp {
-					r := e.do("POST", "/api/v1/api-tokens", admin(), map[string]any{"name": "ci", "role": "author"}).want(t, 201)
+					r := e.do("POST", "/api/v1/api-tokens", admin(), map[string]any{"name": "ci", "role": "author", "scopes": []string{"content:write", "media"}}).want(t, 201)
 					r.json(t, &tok)
 					return r
 				},
 				func(t *testing.T, d auditDetails, all map[string]any) {
-					if d.Before != nil || d.After["name"] != "ci" || d.After["role"] != "author" || d.After["prefix"] != tok.Prefix || d.After["created_by"] != adm.User.ID {
+					if d.Before != nil || d.After["name"] != "ci" || d.After["role"] != "author" || d.After["prefix"] != tok.Prefix || d.After["created_by"] != adm.User.ID || d.After["scopes"] != "content:write media" {
 						t.Fatalf("details %v", all)
 					}
 				}},

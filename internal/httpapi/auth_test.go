@@ -245,6 +245,11 @@ func TestTokenScenarios(t *testing.T) {
 			// are the server's checks and not a broken forgery.
 			resigned := parts[0] + "." + newJTI
 			e.me(resigned+"."+sign(sha256.New, []byte(jwtSecret), resigned)).want(t, 200)
+			resign := func(c map[string]any) string {
+				in := parts[0] + "." + jwtSegment(t, c)
+				return in + "." + sign(sha256.New, []byte(jwtSecret), in)
+			}
+			e.me(resign(with(claims, "nbf", time.Now().Add(-time.Minute).Unix()))).want(t, 200)
 
 			for _, c := range []struct{ name, token string }{
 				{"payload character flipped", parts[0] + "." + string(flipped) + "." + parts[2]},
@@ -258,6 +263,12 @@ func TestTokenScenarios(t *testing.T) {
 				{"signature removed", parts[0] + "." + parts[1] + "."},
 				{"two segments", parts[0] + "." + parts[1]},
 				{"wrong token type", parts[0] + "." + jwtSegment(t, with(claims, "typ", "refresh")) + "." + parts[2]},
+				// RFC 8725: registered claims are validated strictly, each re-signed with the real key.
+				{"nbf in the future", resign(with(claims, "nbf", time.Now().Add(time.Hour).Unix()))},
+				{"exp as a string", resign(with(claims, "exp", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)))},
+				{"iat as a string", resign(with(claims, "iat", strconv.FormatInt(time.Now().Unix(), 10)))},
+				{"exp missing", resign(with(claims, "exp", nil))},
+				{"header typ JWT", jwtSegment(t, with(header, "typ", "JWT")) + "." + newJTI + "." + sign(sha256.New, []byte(jwtSecret), jwtSegment(t, with(header, "typ", "JWT"))+"."+newJTI)},
 				{"refresh token used as access token", s.RefreshToken},
 				{"garbage", "not-a-token"},
 			} {

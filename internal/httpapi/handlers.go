@@ -208,8 +208,24 @@ func (a *API) logoutAll(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// tokenIdentity is GET /auth/me's answer to an API token: the token itself,
+// never the admin who made it.
+type tokenIdentity struct {
+	Kind string `json:"kind"` // "api_token"
+	*quire.APIToken
+}
+
 func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
+	if p != nil && p.TokenID != "" {
+		t, err := a.Tokens.Self(r.Context(), p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, tokenIdentity{Kind: "api_token", APIToken: t})
+		return
+	}
 	u, err := a.Users.Self(r.Context(), p)
 	if err != nil {
 		writeError(w, r, err)

@@ -117,9 +117,9 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := store.AuditFilter{ResourceType: q.Get("resource_type"), ResourceID: q.Get("resource_id"),
-		UserID: q.Get("user_id"), Action: q.Get("action"), Limit: limit + 1}
+		UserID: q.Get("user_id"), APITokenID: q.Get("api_token_id"), Action: q.Get("action"), Limit: limit + 1}
 	var v quire.Validator
-	for name, val := range map[string]string{"resource_type": f.ResourceType, "resource_id": f.ResourceID, "user_id": f.UserID, "action": f.Action} {
+	for name, val := range map[string]string{"resource_type": f.ResourceType, "resource_id": f.ResourceID, "user_id": f.UserID, "api_token_id": f.APITokenID, "action": f.Action} {
 		v.Check(len(val) <= 200, name, "must be at most 200 characters")
 	}
 	for name, dst := range map[string]**time.Time{"since": &f.Since, "until": &f.Until} {

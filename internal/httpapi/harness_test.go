@@ -155,13 +155,20 @@ func (e *env) newUser(role quire.Role) (*quire.User, service.TokenPair) {
 	return &u, e.login(email, testPassword)
 }
 
-// newAPIToken creates an API token with role (made by the admin).
+// newAPIToken creates an API token with role and the scopes that let it do
+// all the role allows (made by the admin).
 func (e *env) newAPIToken(role quire.Role) string {
+	e.t.Helper()
+	return e.newScopedToken(role, quire.RoleScopes(role)...)
+}
+
+// newScopedToken creates an API token with role and scopes (made by the admin).
+func (e *env) newScopedToken(role quire.Role, scopes ...quire.Scope) string {
 	e.t.Helper()
 	var out struct {
 		Token string `json:"token"`
 	}
-	e.do("POST", "/api/v1/api-tokens", e.admin().AccessToken, map[string]any{"name": "t " + string(role), "role": role}).want(e.t, 201).json(e.t, &out)
+	e.do("POST", "/api/v1/api-tokens", e.admin().AccessToken, map[string]any{"name": "t " + string(role), "role": role, "scopes": scopes}).want(e.t, 201).json(e.t, &out)
 	return out.Token
 }
 

@@ -281,8 +281,12 @@ func (a *API) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // authenticate resolves the bearer credential for routes that need one and
-// enforces the route's minimum role.
-func (a *API) authenticate(min quire.Role, sessionOnly bool, next http.HandlerFunc) http.HandlerFunc {
+// enforces the route's minimum role, session requirement and scope. A
+// refusal (403) on an administrative route is audited (rate-limited by
+// the service), whether this check or the service refused it.
+func (a *API) authenticate(rt Route, next http.HandlerFunc) http.HandlerFunc {
+	route := rt.Method + " " + rt.Path
+	audited := rt.MinRole == quire.RoleAdmin
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -298,14 +302,55 @@ func (a *API) authenticate(min quire.Role, sessionOnly bool, next http.HandlerFu
 			writeError(w, r, err)
 			return
 		}
-		if !p.Can(min) {
-			writeError(w, r, quire.Errorf(quire.EFORBIDDEN, "your role does not allow this"))
+		ctx := context.WithValue(service.WithCaller(r.Context(), p), principalKey{}, p)
+		r = r.WithContext(ctx)
+		refuse := func(reason, detail string) {
+			if audited {
+				a.auth.RecordForbidden(ctx, p, route, reason)
+			}
+			writeError(w, r, quire.Errorf(quire.EFORBIDDEN, "%s", detail))
+		}
+		switch {
+		case !p.Can(rt.MinRole):
+			refuse("role", "your role does not allow this")
+			return
+		case rt.SessionOnly && !p.Interactive():
+			refuse("session_required", "this route needs a login session; API tokens cannot use it")
+			return
+		case rt.Scope != AnyScope && !p.Allows(rt.Scope):
+			refuse("scope", "this API token's scopes do not include "+string(rt.Scope))
 			return
 		}
-		if sessionOnly && p.SessionID == "" {
-			writeError(w, r, quire.Errorf(quire.EFORBIDDEN, "this route needs a login session; API tokens cannot use it"))
+		if !audited {
+			next(w, r)
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		sw := &statusWriter{ResponseWriter: w}
+		next(sw, r)
+		if sw.status == http.StatusForbidden {
+			a.auth.RecordForbidden(ctx, p, route, "service")
+		}
 	}
 }
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -63,9 +63,18 @@ var schemas = obj{
 	"APIToken":        object(tokenRequired, tokenProps(false)),
 	"APITokenCreated": object(append([]string{"token"}, tokenRequired...), tokenProps(true)),
 	"APITokenList":    listOf("APIToken"),
-	"NewAPIToken": object([]string{"name", "role"}, obj{
+	"NewAPIToken": object([]string{"name", "role", "scopes"}, obj{
 		"name": str("minLength", 1, "maxLength", 100), "role": roleEnum, "expires_at": str("format", "date-time"),
+		"scopes": scopeList,
 	}),
+	// GET /auth/me answers the user of a login session, or an API token's own identity.
+	"Me": obj{"oneOf": []obj{ref("User"), ref("APITokenIdentity")}},
+	"APITokenIdentity": object(append([]string{"kind"}, tokenRequired...), func() obj {
+		p := tokenProps(false)
+		p["kind"] = str("const", "api_token")
+		p["role"] = obj{"allOf": []obj{roleEnum}, "description": "What the token may do now: its role, capped by its maker's current role"}
+		return p
+	}()),
 	"BlockInput": quire.BlockInputSchema(),
 	"Block": object([]string{"id", "type", "position", "content", "created_by", "created_at", "updated_at"}, obj{
 		"id": str(), "type": str("enum", quire.BlockTypes), "position": obj{"type": "integer", "minimum": 0},
@@ -122,6 +131,7 @@ var schemas = obj{
 	"PublicSettings": obj{"type": "object", "description": "Every public setting, key → value"},
 	"AuditEntry": object([]string{"seq", "id", "at", "action", "resource_type", "resource_id", "details", "request_id", "ip", "prev_hash", "hash"}, obj{
 		"seq": obj{"type": "integer"}, "id": str(), "at": dateTime, "user_id": str(), "action": str(),
+		"api_token_id": str("description", "The API token the action was taken with (user_id is its maker)"), "api_token_name": str(),
 		"resource_type": str(), "resource_id": str(), "details": obj{"type": "object"}, "request_id": str(),
 		"ip": str(), "prev_hash": str(), "hash": str(),
 	}),
@@ -158,11 +168,14 @@ func pageProps(withBlocks bool) obj {
 	return p
 }
 
-var tokenRequired = []string{"id", "name", "prefix", "role", "created_by", "created_at", "expires_at", "last_used_at"}
+var tokenRequired = []string{"id", "name", "prefix", "role", "scopes", "created_by", "created_at", "expires_at", "last_used_at"}
+
+var scopeList = obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": str("enum", quire.Scopes),
+	"description": "What the token may do besides its role: content:read, content:write (includes content:read), media, settings, admin (everything)"}
 
 func tokenProps(withSecret bool) obj {
 	nullableTime := obj{"type": []string{"string", "null"}, "format": "date-time"}
-	p := obj{"id": str(), "name": str(), "prefix": str(), "role": roleEnum, "created_by": str(),
+	p := obj{"id": str(), "name": str(), "prefix": str(), "role": roleEnum, "scopes": scopeList, "created_by": str(),
 		"created_at": dateTime, "expires_at": nullableTime, "last_used_at": nullableTime}
 	if withSecret {
 		p["token"] = str("description", "The secret. Shown once; store it now.")
@@ -240,6 +253,14 @@ func (a *API) Document() obj {
 		if rt.MinRole != Public {
 			op["security"] = []obj{{"bearer": []string{}}}
 			op["description"] = "Requires role " + string(rt.MinRole) + " or higher."
+			switch {
+			case rt.SessionOnly:
+				op["description"] = op["description"].(string) + " Needs a login session: API tokens are refused (403)."
+			case rt.Scope != AnyScope:
+				// OpenAPI 3.1 lets a non-OAuth requirement list the roles it needs.
+				op["security"] = []obj{{"bearer": []string{string(rt.Scope)}}}
+				op["description"] = op["description"].(string) + " API tokens need the scope " + string(rt.Scope) + " (or one that includes it)."
+			}
 			responses["401"] = obj{"description": "Unauthorized", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
 			responses["403"] = obj{"description": "Forbidden", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
 		} else {

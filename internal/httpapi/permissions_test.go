@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,8 +22,12 @@ type caller struct {
 	role    quire.Role // "" for anonymous
 	token   bool       // an API token rather than a login
 	session bool
+	scopes  []quire.Scope // of a token; nil for quire.RoleScopes(role)
 }
 
+// callers: each role with a login session, and API tokens per role (with
+// the scopes of their role) and per scope (admin role, one scope each, so
+// only the scope limits them; and an author with a read-only scope).
 var callers = []caller{
 	{name: "anonymous"},
 	{name: "viewer", role: quire.RoleViewer, session: true},
@@ -30,8 +35,26 @@ var callers = []caller{
 	{name: "editor", role: quire.RoleEditor, session: true},
 	{name: "admin", role: quire.RoleAdmin, session: true},
 	{name: "api-token-viewer", role: quire.RoleViewer, token: true},
+	{name: "api-token-author", role: quire.RoleAuthor, token: true},
 	{name: "api-token-editor", role: quire.RoleEditor, token: true},
 	{name: "api-token-admin", role: quire.RoleAdmin, token: true},
+	{name: "api-token-admin-content-read", role: quire.RoleAdmin, token: true, scopes: []quire.Scope{quire.ScopeContentRead}},
+	{name: "api-token-admin-content-write", role: quire.RoleAdmin, token: true, scopes: []quire.Scope{quire.ScopeContentWrite}},
+	{name: "api-token-admin-media", role: quire.RoleAdmin, token: true, scopes: []quire.Scope{quire.ScopeMedia}},
+	{name: "api-token-admin-settings", role: quire.RoleAdmin, token: true, scopes: []quire.Scope{quire.ScopeSettings}},
+	{name: "api-token-author-content-read", role: quire.RoleAuthor, token: true, scopes: []quire.Scope{quire.ScopeContentRead}},
+}
+
+// principal is the caller as the server sees it.
+func (c caller) principal() *quire.Principal {
+	p := &quire.Principal{Role: c.role, SessionID: "s"}
+	if c.token {
+		p.SessionID, p.TokenID, p.Scopes = "", "t", c.scopes
+		if c.scopes == nil {
+			p.Scopes = quire.RoleScopes(c.role)
+		}
+	}
+	return p
 }
 
 // expectation derives, from the route table alone, what each caller must
@@ -42,9 +65,11 @@ func expectation(rt httpapi.Route, c caller) (denied int) {
 		return 0
 	case c.role == "":
 		return http.StatusUnauthorized
-	case !(&quire.Principal{Role: c.role}).Can(rt.MinRole):
+	case !c.principal().Can(rt.MinRole):
 		return http.StatusForbidden
 	case rt.SessionOnly && c.token:
+		return http.StatusForbidden
+	case rt.Scope != httpapi.AnyScope && !c.principal().Allows(rt.Scope):
 		return http.StatusForbidden
 	}
 	return 0
@@ -68,6 +93,8 @@ func TestPermissionMatrix(t *testing.T) {
 				t.Run(fmt.Sprintf("%s %s as %s", rt.Method, rt.Path, c.name), func(t *testing.T) {
 					token := ""
 					switch {
+					case c.token && c.scopes != nil:
+						token = e.newScopedToken(c.role, c.scopes...)
 					case c.token:
 						token = e.newAPIToken(c.role)
 					case c.role == quire.RoleAdmin:
@@ -139,5 +166,21 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	if n < 20 {
 		t.Fatalf("only %d routes checked", n)
+	}
+}
+
+// Managing users and API tokens needs a login session: the route table
+// says so for every such route (the services enforce it; see
+// TestAPITokensCannotManageAccounts), and every other authenticated route
+// names the scope a token needs.
+func TestRouteTableDeclaresSessionsAndScopes(t *testing.T) {
+	e := newEnv(t, testdb.SQLite(t), nil)
+	for _, rt := range e.srv.API.Routes() {
+		if (rt.Tag == "users" || rt.Tag == "api-tokens") && !rt.SessionOnly {
+			t.Errorf("%s %s manages accounts but is not SessionOnly", rt.Method, rt.Path)
+		}
+		if rt.MinRole != httpapi.Public && !rt.SessionOnly && !slices.Contains(append(quire.Scopes, httpapi.AnyScope), rt.Scope) {
+			t.Errorf("%s %s declares no valid scope (%q)", rt.Method, rt.Path, rt.Scope)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -9,13 +10,14 @@ import (
 )
 
 type createdToken struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Role      quire.Role `json:"role"`
-	CreatedBy string     `json:"created_by"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	Token     string     `json:"token"`
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Prefix    string        `json:"prefix"`
+	Role      quire.Role    `json:"role"`
+	Scopes    []quire.Scope `json:"scopes"`
+	CreatedBy string        `json:"created_by"`
+	ExpiresAt *time.Time    `json:"expires_at"`
+	Token     string        `json:"token"`
 }
 
 func (e *env) createToken(adminToken string, body map[string]any) createdToken {
@@ -29,20 +31,17 @@ func TestAPITokenLifecycle(t *testing.T) {
 	t.Parallel()
 	each(t, func(t *testing.T, e *env) {
 		adm := e.admin()
-		c := e.createToken(adm.AccessToken, map[string]any{"name": " deploy ", "role": "editor"})
+		c := e.createToken(adm.AccessToken, map[string]any{"name": " deploy ", "role": "editor", "scopes": []string{"content:write", "media"}})
 		if !strings.HasPrefix(c.Token, "qpat_") || len(c.Token) < 40 || c.Prefix != c.Token[:len(c.Prefix)] || len(c.Prefix) >= len(c.Token)/2 {
 			t.Fatalf("created %+v", c)
 		}
-		if c.Name != "deploy" || c.Role != quire.RoleEditor || c.CreatedBy != adm.User.ID || c.ExpiresAt != nil {
+		if c.Name != "deploy" || c.Role != quire.RoleEditor || c.CreatedBy != adm.User.ID || c.ExpiresAt != nil ||
+			!reflect.DeepEqual(c.Scopes, []quire.Scope{quire.ScopeContentWrite, quire.ScopeMedia}) {
 			t.Fatalf("created %+v", c)
 		}
 
 		// Usable as a bearer credential, with its own role.
-		var me quire.User
-		e.me(c.Token).want(t, 200).json(t, &me)
-		if me.ID != adm.User.ID {
-			t.Fatalf("token acts as %s", me.ID)
-		}
+		e.do("GET", "/api/v1/pages", c.Token, nil).want(t, 200)
 		wantProblem(t, e.do("GET", "/api/v1/users", c.Token, nil), 403, "")
 		// Session-only routes refuse it.
 		wantProblem(t, e.do("POST", "/api/v1/auth/logout-all", c.Token, nil), 403, "")
@@ -56,7 +55,8 @@ func TestAPITokenLifecycle(t *testing.T) {
 			Data []map[string]any `json:"data"`
 		}
 		r.json(t, &l)
-		if len(l.Data) != 1 || l.Data[0]["id"] != c.ID || l.Data[0]["prefix"] != c.Prefix || l.Data[0]["last_used_at"] == nil {
+		if len(l.Data) != 1 || l.Data[0]["id"] != c.ID || l.Data[0]["prefix"] != c.Prefix || l.Data[0]["last_used_at"] == nil ||
+			!reflect.DeepEqual(l.Data[0]["scopes"], []any{"content:write", "media"}) {
 			t.Fatalf("list = %s", r.Body)
 		}
 
@@ -106,7 +106,7 @@ func TestAPITokenValidity(t *testing.T) {
 		adm := e.admin().AccessToken
 		t.Run("expired", func(t *testing.T) {
 			e := e.with(t)
-			c := e.createToken(adm, map[string]any{"name": "soon", "role": "viewer", "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
+			c := e.createToken(adm, map[string]any{"name": "soon", "role": "viewer", "scopes": []string{"content:read"}, "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
 			if c.ExpiresAt == nil {
 				t.Fatal("expires_at not returned")
 			}
@@ -117,7 +117,7 @@ func TestAPITokenValidity(t *testing.T) {
 		t.Run("an expiry in the past is refused", func(t *testing.T) {
 			e := e.with(t)
 			before := e.counts()
-			wantProblem(t, e.do("POST", "/api/v1/api-tokens", adm, map[string]any{"name": "old", "role": "viewer", "expires_at": "2000-01-01T00:00:00Z"}), 422, "expires_at")
+			wantProblem(t, e.do("POST", "/api/v1/api-tokens", adm, map[string]any{"name": "old", "role": "viewer", "scopes": []string{"content:read"}, "expires_at": "2000-01-01T00:00:00Z"}), 422, "expires_at")
 			if e.counts() != before {
 				t.Fatal("stored something")
 			}
@@ -125,15 +125,19 @@ func TestAPITokenValidity(t *testing.T) {
 		t.Run("capped by its owner's current role", func(t *testing.T) {
 			e := e.with(t)
 			owner, os := e.newUser(quire.RoleAdmin)
-			c := e.createToken(os.AccessToken, map[string]any{"name": "owner's", "role": "admin"})
-			e.do("GET", "/api/v1/users", c.Token, nil).want(t, 200)
+			c := e.createToken(os.AccessToken, map[string]any{"name": "owner's", "role": "admin", "scopes": []string{"admin"}})
+			e.do("GET", "/api/v1/audit-log", c.Token, nil).want(t, 200)
 			e.patchUser(adm, owner.ID, map[string]any{"role": "editor"}).want(t, 200)
-			wantProblem(t, e.do("GET", "/api/v1/users", c.Token, nil), 403, "")
-			e.me(c.Token).want(t, 200)
+			wantProblem(t, e.do("GET", "/api/v1/audit-log", c.Token, nil), 403, "")
+			var me map[string]any
+			e.me(c.Token).want(t, 200).json(t, &me)
+			if me["role"] != "editor" {
+				t.Fatalf("me = %v, want the capped role editor", me)
+			}
 			e.patchUser(adm, owner.ID, map[string]any{"role": "viewer"}).want(t, 200)
-			wantProblem(t, e.do("GET", "/api/v1/users", c.Token, nil), 403, "")
+			wantProblem(t, e.do("GET", "/api/v1/audit-log", c.Token, nil), 403, "")
 			e.patchUser(adm, owner.ID, map[string]any{"role": "admin"}).want(t, 200)
-			e.do("GET", "/api/v1/users", c.Token, nil).want(t, 200)
+			e.do("GET", "/api/v1/audit-log", c.Token, nil).want(t, 200)
 
 			// Deactivating the owner stops the token; deleting the owner removes it.
 			e.patchUser(adm, owner.ID, map[string]any{"active": false}).want(t, 200)
@@ -146,8 +150,8 @@ func TestAPITokenValidity(t *testing.T) {
 		t.Run("a token's role is never raised", func(t *testing.T) {
 			e := e.with(t)
 			viewer := e.newAPIToken(quire.RoleViewer)
-			wantProblem(t, e.do("GET", "/api/v1/users", viewer, nil), 403, "")
-			wantProblem(t, e.do("POST", "/api/v1/api-tokens", viewer, map[string]any{"name": "x", "role": "admin"}), 403, "")
+			wantProblem(t, e.do("GET", "/api/v1/audit-log", viewer, nil), 403, "")
+			wantProblem(t, e.do("POST", "/api/v1/api-tokens", viewer, map[string]any{"name": "x", "role": "admin", "scopes": []string{"admin"}}), 403, "")
 		})
 		t.Run("unknown and malformed tokens", func(t *testing.T) {
 			e := e.with(t)

@@ -278,7 +278,7 @@ func TestNoSecretsInResponsesOrAudit(t *testing.T) {
 			ID    string `json:"id"`
 			Token string `json:"token"`
 		}
-		rec(e.do("POST", "/api/v1/api-tokens", adm.AccessToken, map[string]any{"name": "deploy", "role": "viewer"})).want(t, 201).json(t, &tok)
+		rec(e.do("POST", "/api/v1/api-tokens", adm.AccessToken, map[string]any{"name": "deploy", "role": "viewer", "scopes": []string{"content:read"}})).want(t, 201).json(t, &tok)
 		secret(tok.Token)
 		rec(e.do("GET", "/api/v1/api-tokens", adm.AccessToken, nil)).want(t, 200)
 		rec(e.do("GET", "/api/v1/auth/me", tok.Token, nil)).want(t, 200)

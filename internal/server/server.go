@@ -91,10 +91,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("QUIRE_TRUSTED_PROXIES: %w", err)
 	}
+	accounts := service.NewAccountCache(service.AccountCacheTTL, nil)
 	s := &Server{cfg: cfg, log: log, DB: db,
-		Users: service.NewUsers(db, hasher),
+		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)

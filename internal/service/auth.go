@@ -28,6 +28,8 @@ type Auth struct {
 	refreshTTL time.Duration
 	byAccount  *auth.Throttle
 	byAddr     *auth.Throttle
+	refusals   *refusals
+	accounts   *AccountCache
 	log        *slog.Logger
 }
 
@@ -39,15 +41,19 @@ type AuthConfig struct {
 	AccountFailures int
 	AddrFailures    int
 	Window          time.Duration
-	Log             *slog.Logger
+	// Accounts caches what authentication reads; shared with Users, whose
+	// writes forget it. Nil caches nothing.
+	Accounts *AccountCache
+	Log      *slog.Logger
 }
 
 // NewAuth returns the auth service.
 func NewAuth(db *store.DB, c AuthConfig) *Auth {
 	return &Auth{
-		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log,
+		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log, accounts: c.Accounts,
 		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
 		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
+		refusals:  newRefusals(nil),
 	}
 }
 
@@ -188,6 +194,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*TokenPair, er
 		return err
 	})
 	if reused {
+		a.accounts.Forget()
 		a.log.Warn("refresh token reused; session revoked", "request_id", MetaFrom(ctx).RequestID)
 		return nil, errBadToken
 	}
@@ -220,6 +227,9 @@ func (a *Auth) Logout(ctx context.Context, refreshToken string) error {
 		}
 		return audit(ctx, tx, s.UserID, quire.ActionLogout, "session", s.ID, map[string]any{})
 	})
+	if err == nil {
+		a.accounts.Forget()
+	}
 	if code := quire.ErrorCode(err); err != nil && (code == quire.ENOTFOUND || code == quire.EUNAUTHORIZED) {
 		return nil
 	}
@@ -232,7 +242,7 @@ func (a *Auth) LogoutAll(ctx context.Context, p *quire.Principal) error {
 	if err := require(p, quire.RoleViewer); err != nil {
 		return err
 	}
-	return a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RevokeUserTokens(ctx, p.UserID); err != nil {
 			return err
 		}
@@ -241,6 +251,10 @@ func (a *Auth) LogoutAll(ctx context.Context, p *quire.Principal) error {
 		}
 		return audit(ctx, tx, p.UserID, quire.ActionLogoutAll, "user", p.UserID, map[string]any{})
 	})
+	if err == nil {
+		a.accounts.Forget()
+	}
+	return err
 }
 
 // ChangePassword sets a new password for the caller, ends every other
@@ -289,13 +303,18 @@ func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, 
 		}
 		return audit(ctx, tx, p.UserID, quire.ActionPasswordChange, "user", p.UserID, map[string]any{"other_sessions_revoked": true})
 	})
+	if err == nil {
+		a.accounts.Forget()
+	}
 	return pair, err
 }
 
 // Authenticate turns a bearer credential into a principal. It checks, on
 // every request, that the user is still active and that the token was
 // issued after their last_token_issue, so a role change, deactivation,
-// password change or logout-all takes effect at once.
+// password change or logout-all takes effect at once. What it reads about
+// the user and the session may come from the AccountCache, which those
+// writes forget on commit.
 func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principal, error) {
 	if strings.HasPrefix(bearer, APITokenPrefix) {
 		return a.authenticateAPIToken(ctx, bearer)
@@ -305,7 +324,7 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principa
 		return nil, errBadToken
 	}
 	r := a.db.Reader()
-	u, err := r.User(ctx, claims.UserID)
+	u, err := a.accounts.user(ctx, r, claims.UserID)
 	if err != nil {
 		return nil, notFoundIsUnauthorized(err)
 	}
@@ -313,7 +332,7 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principa
 		return nil, errBadToken
 	}
 	if claims.SessionID != "" {
-		s, err := r.Session(ctx, claims.SessionID)
+		s, err := a.accounts.session(ctx, r, claims.SessionID)
 		if err != nil {
 			return nil, notFoundIsUnauthorized(err)
 		}
@@ -336,7 +355,7 @@ func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.
 	if t.ExpiresAt != nil && !time.Now().Before(*t.ExpiresAt) {
 		return nil, errBadToken
 	}
-	owner, err := r.User(ctx, t.CreatedBy)
+	owner, err := a.accounts.user(ctx, r, t.CreatedBy)
 	if err != nil {
 		return nil, notFoundIsUnauthorized(err)
 	}
@@ -353,7 +372,7 @@ func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.
 			a.log.Warn("could not record API token use", "token_id", t.ID, "err", err)
 		}
 	}
-	return &quire.Principal{UserID: owner.ID, Role: role, TokenID: t.ID}, nil
+	return &quire.Principal{UserID: owner.ID, Role: role, TokenID: t.ID, TokenName: t.Name, Scopes: t.Scopes}, nil
 }
 
 func notFoundIsUnauthorized(err error) error {

@@ -18,6 +18,10 @@ type Meta struct {
 	RequestID string
 	IP        string
 	UserAgent string
+	// APITokenID and APITokenName name the API token the request was
+	// authenticated with (WithCaller), empty for login sessions.
+	APITokenID   string
+	APITokenName string
 }
 
 type metaKey struct{}
@@ -33,6 +37,19 @@ func MetaFrom(ctx context.Context) Meta {
 	return m
 }
 
+// WithCaller records in ctx the principal a request was authenticated as,
+// so that every audit entry the request writes names the API token it was
+// made with: a token acts for the admin who made it, and without this its
+// actions would look like that admin's own.
+func WithCaller(ctx context.Context, p *quire.Principal) context.Context {
+	if p == nil || p.TokenID == "" {
+		return ctx
+	}
+	m := MetaFrom(ctx)
+	m.APITokenID, m.APITokenName = p.TokenID, p.TokenName
+	return WithMeta(ctx, m)
+}
+
 // audit appends one entry for a change made by actor (empty for anonymous or system).
 func audit(ctx context.Context, tx *store.Tx, actor, action, resourceType, resourceID string, details map[string]any) error {
 	b, err := json.Marshal(details)
@@ -41,7 +58,8 @@ func audit(ctx context.Context, tx *store.Tx, actor, action, resourceType, resou
 	}
 	m := MetaFrom(ctx)
 	return tx.AppendAudit(ctx, &quire.AuditEntry{
-		UserID: actor, Action: action, ResourceType: resourceType, ResourceID: resourceID,
+		UserID: actor, APITokenID: m.APITokenID, APITokenName: m.APITokenName,
+		Action: action, ResourceType: resourceType, ResourceID: resourceID,
 		Details: b, RequestID: m.RequestID, IP: m.IP,
 	})
 }
@@ -53,6 +71,21 @@ func require(p *quire.Principal, min quire.Role) error {
 	}
 	if !p.Can(min) {
 		return quire.Errorf(quire.EFORBIDDEN, "your role does not allow this")
+	}
+	return nil
+}
+
+// requireSession is require for the actions that manage accounts and
+// credentials (users, API tokens): they need an interactive login (an
+// access token of a login session, or the admin's cookie), never an API
+// token, so that a leaked token cannot mint more tokens or users and
+// outlive its own revocation.
+func requireSession(p *quire.Principal, min quire.Role) error {
+	if err := require(p, min); err != nil {
+		return err
+	}
+	if !p.Interactive() {
+		return quire.Errorf(quire.EFORBIDDEN, "managing users and API tokens needs a login session; API tokens cannot do it")
 	}
 	return nil
 }

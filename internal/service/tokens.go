@@ -11,7 +11,7 @@ import (
 	"github.com/quirecms/quire/internal/store"
 )
 
-// Tokens manages API tokens (admin only).
+// Tokens manages API tokens (admins, with a login session: requireSession).
 type Tokens struct{ db *store.DB }
 
 // NewTokens returns the API token service.
@@ -19,15 +19,16 @@ func NewTokens(db *store.DB) *Tokens { return &Tokens{db: db} }
 
 // NewToken is the input of Create.
 type NewToken struct {
-	Name      string     `json:"name"`
-	Role      quire.Role `json:"role"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Name      string        `json:"name"`
+	Role      quire.Role    `json:"role"`
+	Scopes    []quire.Scope `json:"scopes"`
+	ExpiresAt *time.Time    `json:"expires_at"`
 }
 
 // Create makes a token and returns it with its secret, which is never
 // stored or shown again.
 func (s *Tokens) Create(ctx context.Context, p *quire.Principal, in NewToken) (*quire.APIToken, string, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, "", err
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -35,6 +36,7 @@ func (s *Tokens) Create(ctx context.Context, p *quire.Principal, in NewToken) (*
 	v.Check(in.Name != "" && utf8.RuneCountInString(in.Name) <= quire.MaxTokenNameLen && !strings.ContainsAny(in.Name, "\x00\r\n"),
 		"name", "is required, at most 100 characters, on one line")
 	quire.ValidateRole(&v, "role", in.Role)
+	quire.ValidateScopes(&v, "scopes", in.Scopes)
 	if in.ExpiresAt != nil {
 		v.Check(in.ExpiresAt.After(time.Now()), "expires_at", "must be in the future")
 	}
@@ -45,7 +47,7 @@ func (s *Tokens) Create(ctx context.Context, p *quire.Principal, in NewToken) (*
 	if err != nil {
 		return nil, "", err
 	}
-	t := &quire.APIToken{Name: in.Name, Role: in.Role, CreatedBy: p.UserID, ExpiresAt: in.ExpiresAt,
+	t := &quire.APIToken{Name: in.Name, Role: in.Role, Scopes: in.Scopes, CreatedBy: p.UserID, ExpiresAt: in.ExpiresAt,
 		Prefix: secret[:len(APITokenPrefix)+6]}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAPIToken(ctx, t, hash); err != nil {
@@ -64,12 +66,12 @@ func tokenFields(t *quire.APIToken) map[string]any {
 	if t.ExpiresAt != nil {
 		exp = t.ExpiresAt.UTC().Format(time.RFC3339Nano)
 	}
-	return map[string]any{"name": t.Name, "role": string(t.Role), "prefix": t.Prefix, "expires_at": exp, "created_by": t.CreatedBy}
+	return map[string]any{"name": t.Name, "role": string(t.Role), "scopes": quire.JoinScopes(t.Scopes), "prefix": t.Prefix, "expires_at": exp, "created_by": t.CreatedBy}
 }
 
 // List returns up to limit tokens after the cursor id, and the next cursor.
 func (s *Tokens) List(ctx context.Context, p *quire.Principal, after string, limit int) ([]*quire.APIToken, string, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, "", err
 	}
 	tokens, err := s.db.Reader().APITokens(ctx, after, limit+1)
@@ -85,7 +87,7 @@ func (s *Tokens) List(ctx context.Context, p *quire.Principal, after string, lim
 
 // Revoke deletes a token; it stops working on its next use.
 func (s *Tokens) Revoke(ctx context.Context, p *quire.Principal, id string) error {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -98,4 +100,22 @@ func (s *Tokens) Revoke(ctx context.Context, p *quire.Principal, id string) erro
 		}
 		return audit(ctx, tx, p.UserID, quire.ActionTokenRevoke, "api_token", id, quire.Changes(tokenFields(t), nil))
 	})
+}
+
+// Self returns the API token p is authenticated with, for GET /auth/me:
+// a token answers with its own identity, not its maker's. Role is what
+// the token may do now (its own role, capped by its maker's current one).
+func (s *Tokens) Self(ctx context.Context, p *quire.Principal) (*quire.APIToken, error) {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	if p.TokenID == "" {
+		return nil, quire.Errorf(quire.EINVALID, "the caller is not an API token")
+	}
+	t, err := s.db.Reader().APIToken(ctx, p.TokenID)
+	if err != nil {
+		return nil, err
+	}
+	t.Role = p.Role
+	return t, nil
 }

@@ -8,14 +8,18 @@ import (
 	"github.com/quirecms/quire/internal/store"
 )
 
-// Users manages accounts (admin only).
+// Users manages accounts (admins, with a login session: requireSession).
 type Users struct {
-	db     *store.DB
-	hasher *auth.Hasher
+	db       *store.DB
+	hasher   *auth.Hasher
+	accounts *AccountCache
 }
 
-// NewUsers returns the user service.
-func NewUsers(db *store.DB, hasher *auth.Hasher) *Users { return &Users{db: db, hasher: hasher} }
+// NewUsers returns the user service. accounts (may be nil) is the cache
+// authentication reads, which every change to a user forgets.
+func NewUsers(db *store.DB, hasher *auth.Hasher, accounts *AccountCache) *Users {
+	return &Users{db: db, hasher: hasher, accounts: accounts}
+}
 
 // NewUser is the input of Create.
 type NewUser struct {
@@ -41,7 +45,7 @@ func userFields(u *quire.User) map[string]any {
 // Create adds a user. p may be nil only for the bootstrap and the CLI,
 // which call CreateSystem instead.
 func (s *Users) Create(ctx context.Context, p *quire.Principal, in NewUser) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	return s.create(ctx, actorID(p), in)
@@ -82,7 +86,7 @@ func (s *Users) create(ctx context.Context, actor string, in NewUser) (*quire.Us
 
 // Get returns one user.
 func (s *Users) Get(ctx context.Context, p *quire.Principal, id string) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	return s.db.Reader().User(ctx, id)
@@ -90,7 +94,7 @@ func (s *Users) Get(ctx context.Context, p *quire.Principal, id string) (*quire.
 
 // List returns up to limit users after the cursor id, and the next cursor.
 func (s *Users) List(ctx context.Context, p *quire.Principal, after string, limit int) ([]*quire.User, string, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, "", err
 	}
 	users, err := s.db.Reader().Users(ctx, after, limit+1)
@@ -109,7 +113,7 @@ func (s *Users) List(ctx context.Context, p *quire.Principal, after string, limi
 // last_token_issue and ends the user's sessions, so that it takes effect
 // on their next request. The last active admin keeps that status.
 func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMatch int64, patch UserPatch) (*quire.User, error) {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return nil, err
 	}
 	var v quire.Validator
@@ -206,6 +210,7 @@ func (s *Users) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 	if err != nil {
 		return nil, err
 	}
+	s.accounts.Forget()
 	return u, nil
 }
 
@@ -232,9 +237,10 @@ func lockAdmins(ctx context.Context, tx *store.Tx) error {
 
 // Delete removes a user who owns no content.
 func (s *Users) Delete(ctx context.Context, p *quire.Principal, id string, ifMatch int64) error {
-	if err := require(p, quire.RoleAdmin); err != nil {
+	if err := requireSession(p, quire.RoleAdmin); err != nil {
 		return err
 	}
+	defer s.accounts.Forget() // after the commit (or rollback, harmlessly)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := lockAdmins(ctx, tx); err != nil {
 			return err

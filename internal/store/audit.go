@@ -48,9 +48,9 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 		e.Details = json.RawMessage(`{}`)
 	}
 	e.Hash = e.ComputeHash()
-	_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, id, at, user_id, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.ID, e.At, nullString(e.UserID), e.Action, e.ResourceType, e.ResourceID, string(e.Details), e.RequestID, e.IP, e.PrevHash, e.Hash)
+	_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, id, at, user_id, api_token_id, api_token_name, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.At, nullString(e.UserID), e.APITokenID, e.APITokenName, e.Action, e.ResourceType, e.ResourceID, string(e.Details), e.RequestID, e.IP, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
@@ -68,13 +68,13 @@ func (tx *Tx) lockAudit(ctx context.Context) error {
 	return nil
 }
 
-const auditColumns = `seq, id, at, user_id, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash`
+const auditColumns = `seq, id, at, user_id, api_token_id, api_token_name, action, resource_type, resource_id, details, request_id, ip, prev_hash, hash`
 
 func scanAudit(row interface{ Scan(...any) error }) (*quire.AuditEntry, error) {
 	var e quire.AuditEntry
 	var userID sql.NullString
 	var details string
-	err := row.Scan(&e.Seq, &e.ID, scanTime{&e.At}, &userID, &e.Action, &e.ResourceType, &e.ResourceID, &details, &e.RequestID, &e.IP, &e.PrevHash, &e.Hash)
+	err := row.Scan(&e.Seq, &e.ID, scanTime{&e.At}, &userID, &e.APITokenID, &e.APITokenName, &e.Action, &e.ResourceType, &e.ResourceID, &details, &e.RequestID, &e.IP, &e.PrevHash, &e.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, quire.Errorf(quire.ENOTFOUND, "audit entry not found")
 	}
@@ -96,12 +96,14 @@ type AuditFilter struct {
 	ResourceType string
 	ResourceID   string
 	// Action matches exactly, or as a prefix when it ends with a dot ("page.").
-	Action    string
-	UserID    string
-	Since     *time.Time
-	Until     *time.Time
-	BeforeSeq int64 // keyset: only entries older than this one
-	Limit     int
+	Action string
+	UserID string
+	// APITokenID selects the entries of actions taken with one API token.
+	APITokenID string
+	Since      *time.Time
+	Until      *time.Time
+	BeforeSeq  int64 // keyset: only entries older than this one
+	Limit      int
 }
 
 // AuditEntries lists entries newest first.
@@ -136,6 +138,9 @@ func auditQuery(f AuditFilter) (string, []any) {
 	}
 	if f.UserID != "" {
 		add(`user_id = ?`, f.UserID)
+	}
+	if f.APITokenID != "" {
+		add(`api_token_id = ?`, f.APITokenID)
 	}
 	// Since at never goes back along the chain (AppendAudit), a time
 	// range is the seq range from the first entry at or after since to the

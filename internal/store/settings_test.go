@@ -90,7 +90,7 @@ func TestUpgradeFromFirstMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 		u := mustUser(t, db, "old@example.com", quire.RoleAdmin)
-		seedAudit(t, db, 3)
+		seedOldAudit(t, db, 3)
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -11,22 +11,24 @@ import (
 
 var errTokenNotFound = quire.Errorf(quire.ENOTFOUND, "API token not found")
 
-const tokenColumns = `id, name, prefix, role, created_by, created_at, expires_at, last_used_at`
+const tokenColumns = `id, name, prefix, role, scopes, created_by, created_at, expires_at, last_used_at`
 
 func scanToken(row interface{ Scan(...any) error }) (*quire.APIToken, error) {
 	var t quire.APIToken
-	err := row.Scan(&t.ID, &t.Name, &t.Prefix, &t.Role, &t.CreatedBy, scanTime{&t.CreatedAt}, scanNullTime{&t.ExpiresAt}, scanNullTime{&t.LastUsedAt})
+	var scopes string
+	err := row.Scan(&t.ID, &t.Name, &t.Prefix, &t.Role, &scopes, &t.CreatedBy, scanTime{&t.CreatedAt}, scanNullTime{&t.ExpiresAt}, scanNullTime{&t.LastUsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTokenNotFound
 	}
+	t.Scopes = quire.SplitScopes(scopes)
 	return &t, mapErr(err)
 }
 
 // CreateAPIToken stores a token with the hash of its secret.
 func (tx *Tx) CreateAPIToken(ctx context.Context, t *quire.APIToken, hash string) error {
 	t.ID, t.CreatedAt = NewID(), tx.now
-	_, err := tx.exec(ctx, `INSERT INTO api_tokens (id, name, prefix, token_hash, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Prefix, hash, t.Role, t.CreatedBy, t.CreatedAt, t.ExpiresAt)
+	_, err := tx.exec(ctx, `INSERT INTO api_tokens (id, name, prefix, token_hash, role, scopes, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Prefix, hash, t.Role, quire.JoinScopes(t.Scopes), t.CreatedBy, t.CreatedAt, t.ExpiresAt)
 	return err
 }
 
