@@ -184,3 +184,30 @@ func TestMeWithAPIToken(t *testing.T) {
 		}
 	})
 }
+
+// An author-role token acts for its maker: "own" pages and media are its
+// maker's, and a write scope does not lift the author's limits on others'.
+func TestAuthorTokenOwnAndOthers(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		adm := e.admin().AccessToken
+		maker, ms := e.newUser(quire.RoleAuthor)
+		_, os := e.newUser(quire.RoleAuthor)
+		// Only admins make tokens; promote the maker for a moment.
+		e.patchUser(adm, maker.ID, map[string]any{"role": "admin"}).want(t, 200)
+		ms = e.login(maker.Email, testPassword)
+		c := e.createToken(ms.AccessToken, map[string]any{"name": "author bot", "role": "author", "scopes": []string{"content:write", "media"}})
+		e.patchUser(adm, maker.ID, map[string]any{"role": "author"}).want(t, 200)
+		ms = e.login(maker.Email, testPassword)
+
+		own := e.createPage(ms.AccessToken, "makers", "Maker's")
+		others := e.createPage(os.AccessToken, "others", "Other's")
+		e.do("PATCH", "/api/v1/pages/"+own.ID, c.Token, map[string]any{"title": "Edited by bot"}, ifMatch(own.Version)...).want(t, 200)
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+others.ID, c.Token, map[string]any{"title": "x"}, ifMatch(others.Version)...), 403, "")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+own.ID+"/publish", c.Token, map[string]any{}, ifMatch(own.Version+1)...), 403, "")
+		ownMedia := e.mustUpload(ms.AccessToken, "m.png", pngOf(2, 2, 3))
+		othersMedia := e.mustUpload(os.AccessToken, "o.png", pngOf(2, 2, 4))
+		e.do("PATCH", "/api/v1/media/"+ownMedia.ID, c.Token, map[string]any{"alt": "bot"}, ifMatch(ownMedia.Version)...).want(t, 200)
+		wantProblem(t, e.do("PATCH", "/api/v1/media/"+othersMedia.ID, c.Token, map[string]any{"alt": "x"}, ifMatch(othersMedia.Version)...), 403, "")
+	})
+}
