@@ -212,10 +212,7 @@ func (a *API) listRevisions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(revs) > limit {
-		revs, next = revs[:limit], strconv.Itoa(revs[limit-1].Number)
-	}
+	revs, next := keysetPage(revs, limit, func(r *quire.Revision) string { return strconv.Itoa(r.Number) }, "")
 	for _, rev := range revs {
 		rev.Blocks = nil
 	}

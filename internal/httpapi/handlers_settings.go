@@ -148,10 +148,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	next := ""
-	if len(entries) > limit {
-		entries, next = entries[:limit], strconv.FormatInt(entries[limit-1].Seq, 10)
-	}
+	entries, next := keysetPage(entries, limit, func(e *quire.AuditEntry) string { return strconv.FormatInt(e.Seq, 10) }, "")
 	writeJSON(w, http.StatusOK, list(entries, next))
 }
 
