@@ -17,8 +17,7 @@ import (
 
 // imageMeta is what a stripper learnt about the file.
 type imageMeta struct {
-	orientation int  // EXIF orientation (1–8), 0 when none was found
-	stripped    bool // some metadata was removed
+	orientation int // EXIF orientation (1–8), 0 when none was found
 }
 
 // stripFunc copies an image from r to w without its metadata. It may stop
