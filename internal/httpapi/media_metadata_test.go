@@ -145,12 +145,16 @@ func TestMediaKeepMetadata(t *testing.T) {
 	})
 }
 
-// A GIF whose blocks cannot be followed is refused, naming the field.
+// An image whose structure the cleaner cannot follow is refused, naming
+// the field, and nothing is left in storage.
 func TestMediaMetadataMalformedRefused(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn, nil)
-		bad := append(gifOf(4, 4)[:19], 0x99, 1, 2, 3)
-		wantProblem(t, e.upload(e.admin().AccessToken, "bad.gif", bad), 422, "file")
+	eachStorage(t, nil, func(t *testing.T, e *env) {
+		tok := e.admin().AccessToken
+		badGIF := append(gifOf(4, 4)[:19], 0x99, 1, 2, 3)                      // an unknown block
+		badWebP := riff(vp8x(0), webpVP8L, []byte("EXIF\xff\xff\x00\x00tiny")) // a chunk larger than the file
+		for name, data := range map[string][]byte{"bad.gif": badGIF, "bad.webp": badWebP} {
+			wantProblem(t, e.upload(tok, name, data), 422, "file")
+		}
 		if n := e.mediaRows(); n != 0 || len(e.storedKeys()) != 0 {
 			t.Fatalf("%d records, keys %v left behind", n, e.storedKeys())
 		}

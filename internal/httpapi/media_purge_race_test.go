@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"database/sql"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/testdb"
@@ -122,4 +125,45 @@ func saveRefusal(name string) int {
 		return 409
 	}
 	return 422
+}
+
+// The other order on PostgreSQL: a purge holding the media's row makes a
+// page save that names the media wait, and the save then finds it gone
+// and refuses, instead of keeping a block whose media no longer exists.
+func TestMediaPageSaveWaitsForPurge(t *testing.T) {
+	e := newEnv(t, testdb.Postgres(t), nil)
+	admin := e.admin().AccessToken
+	m := e.mustUpload(admin, "hero.png", pngOf(10, 10, 1))
+	var page quire.Page
+	e.do("POST", "/api/v1/pages", admin, map[string]any{"slug": "race", "title": "Race"}).want(t, 201).json(t, &page)
+
+	db, err := sql.Open("pgx", e.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	purge, err := db.Begin() // a purge that has locked and removed the record, not yet committed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer purge.Rollback()
+	if _, err := purge.Exec(`SELECT id FROM media WHERE id = $1 FOR UPDATE`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := purge.Exec(`DELETE FROM media WHERE id = $1`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *resp, 1)
+	go func() {
+		done <- e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, map[string]any{"blocks": []any{imageBlock(m.ID)}}, ifMatch(page.Version)...)
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("the save did not wait for the purge: %d %s", r.Status, r.Body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := purge.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, <-done, http.StatusUnprocessableEntity, "blocks[0].content.media_id")
 }

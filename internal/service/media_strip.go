@@ -2,7 +2,11 @@ package service
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"hash"
 	"io"
 
 	"github.com/quirecms/quire"
@@ -17,8 +21,7 @@ import (
 
 // imageMeta is what a stripper learnt about the file.
 type imageMeta struct {
-	orientation int  // EXIF orientation (1–8), 0 when none was found
-	stripped    bool // some metadata was removed
+	orientation int // EXIF orientation (1–8), 0 when none was found
 }
 
 // stripFunc copies an image from r to w without its metadata. It may stop
@@ -128,4 +131,35 @@ func exifOrientation(tiff []byte) int {
 		}
 	}
 	return 0
+}
+
+// finishImage does what the cleaners left for after the bytes were
+// stored: a JPEG or PNG whose EXIF orientation went with the EXIF block
+// is turned; a WebP with something to drop is written again.
+func (s *Media) finishImage(ctx context.Context, m *quire.Media, clean *cleaner, webp *webpPlan, dims *dimensions) error {
+	if clean != nil && clean.meta.orientation > 1 {
+		if err := s.reorient(ctx, m, clean.meta.orientation, dims); err != nil {
+			return err
+		}
+	}
+	if webp != nil && webp.rewrite {
+		return s.rewriteWebP(ctx, m, *webp)
+	}
+	return nil
+}
+
+func newSum() hash.Hash { return sha256.New() }
+
+func sumHex(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// hashingReader hashes what storage reads.
+type hashingReader struct {
+	r   io.Reader
+	sum hash.Hash
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.sum.Write(p[:n])
+	return n, err
 }

@@ -25,7 +25,6 @@ func stripAVIF(r *bufio.Reader, w *bufio.Writer, meta *imageMeta) error {
 		return err
 	}
 	ranges := avifMetadataRanges(head)
-	meta.stripped = len(ranges) > 0
 	var pos uint64
 	buf := make([]byte, 32<<10)
 	for {

@@ -67,7 +67,6 @@ func stripJPEG(r *bufio.Reader, w *bufio.Writer, meta *imageMeta) error {
 			meta.orientation = exifOrientation(body[6:])
 		}
 		if !jpegKeep(marker, body) {
-			meta.stripped = true
 			marker, err = jpegMarker(r)
 			continue
 		}
@@ -171,7 +170,6 @@ func stripPNG(r *bufio.Reader, w *bufio.Writer, meta *imageMeta) error {
 				return err
 			}
 		case typ == "eXIf":
-			meta.stripped = true
 			head := make([]byte, min(n, 64<<10))
 			if _, err := io.ReadFull(r, head); err != nil {
 				return err
@@ -183,7 +181,6 @@ func stripPNG(r *bufio.Reader, w *bufio.Writer, meta *imageMeta) error {
 				return err
 			}
 		default:
-			meta.stripped = true
 			if _, err := io.CopyN(io.Discard, r, n+4); err != nil {
 				return err
 			}
@@ -255,7 +252,6 @@ func stripGIF(r *bufio.Reader, w *bufio.Writer, meta *imageMeta) error {
 			}
 			out := w
 			if !keep {
-				meta.stripped = true
 				out = bufio.NewWriter(io.Discard)
 			}
 			out.Write([]byte{0x21, label, byte(len(first))})

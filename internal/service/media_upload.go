@@ -3,11 +3,8 @@ package service
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strings"
 
@@ -107,37 +104,13 @@ func (s *Media) Stage(ctx context.Context, p *quire.Principal, filename string, 
 	}
 	u.media.SizeBytes = size
 	u.media.Checksum = sumHex(out.sum)
-	if clean != nil && clean.meta.orientation > 1 {
-		// The orientation went with the EXIF block: turn the pixels instead.
-		if err := s.reorient(ctx, &u.media, clean.meta.orientation, &dims); err != nil {
-			return nil, errors.Join(err, u.discard(ctx))
-		}
-	}
-	if webp != nil && webp.rewrite {
-		if err := s.rewriteWebP(ctx, &u.media, *webp); err != nil {
-			return nil, errors.Join(err, u.discard(ctx))
-		}
+	if err := s.finishImage(ctx, &u.media, clean, webp, &dims); err != nil {
+		return nil, errors.Join(err, u.discard(ctx))
 	}
 	if dims.w > 0 {
 		u.media.Width, u.media.Height = &dims.w, &dims.h
 	}
 	return u, nil
-}
-
-func newSum() hash.Hash { return sha256.New() }
-
-func sumHex(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
-
-// hashingReader hashes what storage reads.
-type hashingReader struct {
-	r   io.Reader
-	sum hash.Hash
-}
-
-func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.sum.Write(p[:n])
-	return n, err
 }
 
 func (s *Media) allowed(mt *mimetype.MIME) bool {
