@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/testdb"
 )
@@ -124,5 +126,49 @@ func TestPageBodyLimit(t *testing.T) {
 	t.Run("configured", func(t *testing.T) {
 		e := newEnv(t, testdb.SQLite(t), func(c *config.Config) { c.MaxPageBody = 1 << 20 })
 		e.do("POST", "/api/v1/pages", e.admin().AccessToken, bigPage("two-mib", 2<<20)).want(t, http.StatusRequestEntityTooLarge)
+	})
+}
+
+// A page grown block by block stops at quire.MaxPageContentBytes, so a
+// page at its limits can always be read and saved back whole within
+// QUIRE_MAX_PAGE_BODY_BYTES.
+func TestPageContentLimitHoldsBlockByBlock(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		admin := e.admin().AccessToken
+		full := blk("paragraph", map[string]any{"text": strings.Repeat("y", 60_000)}) // 60 011 bytes of content
+		var blocks []any
+		for len(blocks)*60_011+60_011 <= quire.MaxPageContentBytes {
+			blocks = append(blocks, full)
+		}
+		p := e.createPage(admin, "full", "Full")
+		var page quire.Page
+		e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", admin, map[string]any{"blocks": blocks}, ifMatch(p.Version)...).want(t, 200).json(t, &page)
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", admin, full, ifMatch(page.Version)...), 413, "blocks")
+		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", admin, map[string]any{"blocks": append(blocks, full)}, ifMatch(page.Version)...), 413, "blocks")
+		// A small block still fits; growing it does not.
+		e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", admin, blk("paragraph", map[string]any{"text": "tiny"}), ifMatch(page.Version)...).want(t, 201).json(t, &page)
+		last := page.Blocks[len(page.Blocks)-1].ID
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+last, admin, map[string]any{"content": full["content"]}, ifMatch(page.Version)...), 413, "blocks")
+		if got := e.getPage(admin, p.ID); got.Version != page.Version {
+			t.Fatalf("a refused change changed the page: version %d → %d", page.Version, got.Version)
+		}
+		// The page as read goes back whole in one request.
+		raw := e.do("GET", "/api/v1/pages/"+p.ID, admin, nil).want(t, 200).Body
+		if len(raw) > 4<<20 {
+			t.Fatalf("a page at its limits reads as %d bytes", len(raw))
+		}
+		var whole struct {
+			Blocks []map[string]any `json:"blocks"`
+		}
+		if err := json.Unmarshal(raw, &whole); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range whole.Blocks {
+			delete(b, "position")
+			delete(b, "created_by")
+			delete(b, "created_at")
+			delete(b, "updated_at")
+		}
+		e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", admin, map[string]any{"blocks": whole.Blocks}, ifMatch(page.Version)...).want(t, 200)
 	})
 }

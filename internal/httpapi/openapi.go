@@ -1,11 +1,13 @@
 package httpapi
 
 import (
-	"github.com/quirecms/quire"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/quirecms/quire"
 )
 
 type obj = map[string]any
@@ -32,6 +34,9 @@ func object(required []string, props obj) obj {
 }
 
 var (
+	// pageBlocks is a whole page's block list as a client sends it.
+	pageBlocks = obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput"),
+		"description": fmt.Sprintf("At most %d bytes of block content together (413 beyond)", quire.MaxPageContentBytes)}
 	dateTime = str("format", "date-time")
 	roleEnum = str("enum", []string{"admin", "editor", "author", "viewer"})
 )
@@ -84,13 +89,13 @@ var schemas = obj{
 	"NewPage": object([]string{"slug", "title"}, obj{
 		"slug":   str("maxLength", quire.MaxSlugLen, "pattern", "^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"),
 		"title":  str("maxLength", quire.MaxTitleLen),
-		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+		"blocks": pageBlocks,
 	}),
 	"PagePatch": object(nil, obj{
 		"slug": str("maxLength", quire.MaxSlugLen), "title": str("maxLength", quire.MaxTitleLen),
 	}),
 	"BlockList": object([]string{"blocks"}, obj{
-		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+		"blocks": pageBlocks,
 	}),
 	"BlockItems": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Block")}}),
 	"NewBlock": object([]string{"type", "content"}, obj{
