@@ -225,6 +225,13 @@ func ValidateBlocks(in []BlockInput) ([]json.RawMessage, error) {
 	if len(big) > 0 {
 		return nil, tooLarge(big...)
 	}
+	total := 0
+	for _, b := range in {
+		total += len(b.Content)
+	}
+	if total > MaxPageContentBytes {
+		return nil, pageTooLarge(total)
+	}
 	var v Validator
 	out := make([]json.RawMessage, len(in))
 	for i, b := range in {
@@ -249,6 +256,30 @@ func ValidateSingleBlock(in BlockInput) (json.RawMessage, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CheckPageContentSize refuses blocks whose content, as compact JSON, is
+// together over MaxPageContentBytes: what a page holds after a change of
+// one block, which ValidateSingleBlock cannot see.
+func CheckPageContentSize(blocks []Block) error {
+	total := 0
+	var buf bytes.Buffer
+	for _, b := range blocks {
+		buf.Reset()
+		if json.Compact(&buf, b.Content) == nil {
+			total += buf.Len()
+		} else {
+			total += len(b.Content)
+		}
+	}
+	if total > MaxPageContentBytes {
+		return pageTooLarge(total)
+	}
+	return nil
+}
+
+func pageTooLarge(total int) *Error {
+	return tooLarge(FieldError{"blocks", fmt.Sprintf("the blocks of a page may hold at most %d bytes of content together, not %d", MaxPageContentBytes, total)})
 }
 
 var contentTooLarge = fmt.Sprintf("must be at most %d bytes of JSON", MaxBlockContentBytes)

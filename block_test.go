@@ -3,6 +3,7 @@ package quire
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -342,5 +343,35 @@ func TestBlockTypesDeclared(t *testing.T) {
 				t.Errorf("%s.%s: a pattern without a message", typ, f.name)
 			}
 		}
+	}
+}
+
+// A page's blocks together hold at most MaxPageContentBytes, so that a
+// page at its limits fits in one request of the page body limit.
+func TestPageContentLimit(t *testing.T) {
+	text := strings.Repeat("a", MaxBlockContentBytes-len(`{"text":""}`))
+	full := block("paragraph", `{"text":"`+text+`"}`)
+	n := MaxPageContentBytes / MaxBlockContentBytes // 48 blocks of 64 KiB: exactly the limit
+	blocks := make([]BlockInput, n+1)
+	for i := range blocks {
+		blocks[i] = full
+	}
+	if _, err := ValidateBlocks(blocks[:n]); err != nil {
+		t.Fatalf("%d full blocks (%d bytes): %v", n, n*MaxBlockContentBytes, err)
+	}
+	_, err := ValidateBlocks(blocks)
+	assertTooLarge(t, err, []FieldError{{"blocks", fmt.Sprintf("the blocks of a page may hold at most %d bytes of content together, not %d", MaxPageContentBytes, (n+1)*MaxBlockContentBytes)}})
+
+	stored := make([]Block, n+1)
+	for i := range stored {
+		// Stored content may come back spaced out (PostgreSQL's jsonb): it
+		// is measured compact.
+		stored[i] = Block{Content: json.RawMessage(`{"text": "` + text + `"}`)}
+	}
+	if err := CheckPageContentSize(stored[:n]); err != nil {
+		t.Fatalf("%d stored full blocks: %v", n, err)
+	}
+	if err := CheckPageContentSize(stored); err == nil {
+		t.Fatal("one block over the page limit passed")
 	}
 }

@@ -18,6 +18,12 @@ const (
 	MaxBlocksPerPage = 500
 	// MaxBlockContentBytes bounds one block's content as the client sends it.
 	MaxBlockContentBytes = 64 << 10
+	// MaxPageContentBytes bounds the content of all of a page's blocks
+	// together, as compact JSON: 500 blocks of 64 KiB would be 32 MiB, more
+	// than one request may carry (QUIRE_MAX_PAGE_BODY_BYTES, 4 MiB by
+	// default). 3 MiB leaves a megabyte for the rest of the JSON (types,
+	// ids, escaping), so a page at its limits can always be saved whole.
+	MaxPageContentBytes = 3 << 20
 )
 
 // Page is the working copy of a page: what editors change. Front-ends read

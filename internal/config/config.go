@@ -39,7 +39,11 @@ type Config struct {
 	TrustedProxies  string
 	CORSOrigins     string
 	MaxBodyBytes    int64
+	MaxPageBody     int64 // JSON body limit of the routes that carry a whole page
 	MaxUploadBytes  int64
+	MetricsToken    string // bearer token of /metrics on the public address
+	MetricsAddr     string // a listen address of its own for /metrics
+	RequireIfMatch  bool   // 428 for page, block and revision writes without If-Match
 	LoginFailures   int
 	LoginIPFailures int
 	LoginWindow     time.Duration
@@ -86,10 +90,14 @@ var settings = []setting{
 	{"QUIRE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed", false, text(func(c *Config) *string { return &c.TrustedProxies }, checkProxies)},
 	{"QUIRE_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS (* allows any); empty turns CORS off", false, text(func(c *Config) *string { return &c.CORSOrigins }, nil)},
 	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body, in bytes", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"QUIRE_MAX_PAGE_BODY_BYTES", "max-page-body-bytes", "4194304", "largest JSON body of the two routes that carry a whole page (POST /api/v1/pages, PUT /api/v1/pages/{id}/blocks), in bytes; at least QUIRE_MAX_BODY_BYTES", false, num(func(c *Config) *int64 { return &c.MaxPageBody })},
 	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
 	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{"QUIRE_METRICS_TOKEN", "metrics-token", "", "bearer token that GET /metrics on QUIRE_ADDR requires, at least 32 bytes; when empty, /metrics is not served there (404)", true, text(func(c *Config) *string { return &c.MetricsToken }, checkSecretLen)},
+	{"QUIRE_METRICS_ADDR", "metrics-addr", "", "a separate address (host:port) serving only GET /metrics, for a scraper on a private network; empty means none", false, text(func(c *Config) *string { return &c.MetricsAddr }, checkAddr)},
+	{"QUIRE_REQUIRE_IF_MATCH", "require-if-match", "true", "answer 428 to writes to pages, blocks and revisions (PATCH/DELETE page, POST/PUT/PATCH/DELETE blocks, publish, unpublish, restore) that send no If-Match", false, boolean(func(c *Config) *bool { return &c.RequireIfMatch })},
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
@@ -222,6 +230,12 @@ func lookup(s setting, getenv func(string) string) (value, name string, err erro
 
 // validate checks what involves more than one setting.
 func (c Config) validate() error {
+	if c.MaxPageBody < c.MaxBodyBytes {
+		return errors.New("QUIRE_MAX_PAGE_BODY_BYTES must be at least QUIRE_MAX_BODY_BYTES: a page may always carry what any other body may")
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		return errors.New("QUIRE_METRICS_ADDR must differ from QUIRE_ADDR")
+	}
 	if c.S3Endpoint != "" && (c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return errors.New("QUIRE_S3_ENDPOINT needs QUIRE_S3_BUCKET, QUIRE_S3_ACCESS_KEY and QUIRE_S3_SECRET_KEY")
 	}
@@ -288,7 +302,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("access_token_ttl", c.AccessTokenTTL),
 		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int64("max_page_body_bytes", c.MaxPageBody),
 		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
+		slog.Bool("metrics_token_set", c.MetricsToken != ""),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("require_if_match", c.RequireIfMatch),
 		slog.String("media_storage", c.MediaStorage()),
 	)
 }

@@ -54,7 +54,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 	}
 	want := Config{
 		Addr: "127.0.0.1:8080", DataDir: "./quire-data", AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
-		LogFormat: "text", LogLevel: "info", MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20,
+		LogFormat: "text", LogLevel: "info", MaxBodyBytes: 1 << 20, MaxPageBody: 4 << 20, MaxUploadBytes: 25 << 20, RequireIfMatch: true,
 		LoginFailures: 5, LoginIPFailures: 20, LoginWindow: 15 * time.Minute, ShutdownTimeout: 15 * time.Second, PublicMaxAge: 30 * time.Second,
 		MediaTypes:        "image/jpeg,image/png,image/gif,image/webp,image/avif,image/svg+xml,application/pdf,video/mp4,video/webm,audio/mpeg,text/plain",
 		MediaMaxPixels:    40_000_000,
@@ -225,6 +225,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"address", map[string]string{"QUIRE_ADDR": "8080"}, []string{"QUIRE_ADDR", "host:port"}, ""},
 		{"database scheme", map[string]string{"QUIRE_DATABASE_URL": "mysql://root:dbpass@db/quire"}, []string{"QUIRE_DATABASE_URL", "postgres://"}, "dbpass"},
 		{"trusted proxies", map[string]string{"QUIRE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, []string{"QUIRE_TRUSTED_PROXIES", "proxy.local"}, ""},
+		{"page body below the JSON body limit", map[string]string{"QUIRE_MAX_BODY_BYTES": "2097152", "QUIRE_MAX_PAGE_BODY_BYTES": "1048576"}, []string{"QUIRE_MAX_PAGE_BODY_BYTES", "QUIRE_MAX_BODY_BYTES"}, ""},
+		{"short metrics token", map[string]string{"QUIRE_METRICS_TOKEN": "metrics-short"}, []string{"QUIRE_METRICS_TOKEN", "32 bytes"}, "metrics-short"},
+		{"metrics address", map[string]string{"QUIRE_METRICS_ADDR": "9090"}, []string{"QUIRE_METRICS_ADDR", "host:port"}, ""},
+		{"metrics address is the API's", map[string]string{"QUIRE_ADDR": "127.0.0.1:9000", "QUIRE_METRICS_ADDR": "127.0.0.1:9000"}, []string{"QUIRE_METRICS_ADDR", "QUIRE_ADDR"}, ""},
+		{"require If-Match", map[string]string{"QUIRE_REQUIRE_IF_MATCH": "sometimes"}, []string{"QUIRE_REQUIRE_IF_MATCH", "true or false"}, ""},
 		{"every bad value at once", map[string]string{"QUIRE_LOG_FORMAT": "xml", "QUIRE_MAX_UPLOAD_BYTES": "big"}, []string{"QUIRE_LOG_FORMAT", "QUIRE_MAX_UPLOAD_BYTES"}, ""},
 	}
 	for _, tc := range cases {
@@ -296,8 +301,9 @@ func TestHelpListsEverySetting(t *testing.T) {
 }
 
 func TestLogValueHidesSecrets(t *testing.T) {
-	secrets := []string{"admin-pw-1234567", strings.Repeat("J", 40), "db-pw-98765", "query-pw-4321"}
+	secrets := []string{"admin-pw-1234567", strings.Repeat("J", 40), "db-pw-98765", "query-pw-4321", strings.Repeat("M", 40)}
 	c := mustLoad(t, map[string]string{
+		"QUIRE_METRICS_TOKEN":  secrets[4],
 		"QUIRE_ADMIN_EMAIL":    "admin@example.com",
 		"QUIRE_ADMIN_PASSWORD": secrets[0],
 		"QUIRE_JWT_SECRET":     secrets[1],
@@ -315,7 +321,7 @@ func TestLogValueHidesSecrets(t *testing.T) {
 				t.Errorf("the log holds the secret %q:\n%s", s, logged)
 			}
 		}
-		for _, w := range []string{"db.internal", "postgres", "127.0.0.1:8080", "jwt_secret_set"} {
+		for _, w := range []string{"db.internal", "postgres", "127.0.0.1:8080", "jwt_secret_set", "metrics_token_set"} {
 			if !strings.Contains(logged, w) {
 				t.Errorf("the log lacks %q:\n%s", w, logged)
 			}
@@ -377,4 +383,23 @@ func TestREADMEConfigTable(t *testing.T) {
 		return
 	}
 	t.Errorf("README.md's configuration table is out of date; run go test ./internal/config -update. It should be:\n%s", want)
+}
+
+// The settings of the HTTP hardening: the page body limit, the metrics
+// token (a secret, so _FILE works) and address, and If-Match.
+func TestHardeningSettings(t *testing.T) {
+	token := strings.Repeat("t", 40)
+	c := mustLoad(t, map[string]string{
+		"QUIRE_MAX_PAGE_BODY_BYTES": "8388608",
+		"QUIRE_METRICS_TOKEN_FILE":  writeFile(t, token+"\n"),
+		"QUIRE_METRICS_ADDR":        "127.0.0.1:9090",
+		"QUIRE_REQUIRE_IF_MATCH":    "false",
+	})
+	if c.MaxPageBody != 8<<20 || c.MetricsToken != token || c.MetricsAddr != "127.0.0.1:9090" || c.RequireIfMatch {
+		t.Errorf("got MaxPageBody %d, MetricsToken %q, MetricsAddr %q, RequireIfMatch %v", c.MaxPageBody, c.MetricsToken, c.MetricsAddr, c.RequireIfMatch)
+	}
+	if d := Default(); !d.RequireIfMatch || d.MetricsToken != "" || d.MetricsAddr != "" || d.MaxPageBody != 4<<20 {
+		t.Errorf("defaults: If-Match required %v, metrics token %q, metrics addr %q, page body %d; want on, none, none, 4 MiB",
+			d.RequireIfMatch, d.MetricsToken, d.MetricsAddr, d.MaxPageBody)
+	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/service"
@@ -52,6 +51,12 @@ type Route struct {
 	Scope quire.Scope
 	// MaxBody overrides the JSON body limit (routes that carry whole pages).
 	MaxBody int64
+	// RequireIfMatch routes answer 428 without If-Match (unless
+	// Deps.OptionalIfMatch); the OpenAPI document then marks it required.
+	RequireIfMatch bool
+	// Security names the security scheme of a route with a credential of
+	// its own rather than a user's (only /metrics).
+	Security string
 	// RequestType is the media type of the body when it is not JSON.
 	RequestType string
 	// Query names the query parameters the route reads (documented as strings).
@@ -81,6 +86,12 @@ type Deps struct {
 	Trusted      []netip.Prefix
 	Origins      []string
 	MaxBody      int64
+	// MaxPageBody is the body limit of the routes that carry a whole page.
+	MaxPageBody int64
+	// MetricsToken is the bearer token /metrics requires; empty hides it (404).
+	MetricsToken string
+	// OptionalIfMatch turns QUIRE_REQUIRE_IF_MATCH off: no route answers 428.
+	OptionalIfMatch bool
 }
 
 // API is the HTTP handler of Quire.
@@ -122,9 +133,15 @@ func New(d Deps) *API {
 		a.MaxUpload = 25 << 20
 	}
 	a.mediaCacheControl = "public, max-age=" + strconv.Itoa(int(d.MediaMaxAge.Seconds())) + ", immutable"
+	if a.MaxPageBody <= 0 {
+		a.MaxPageBody = 4 << 20
+	}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		h := rt.handler
+		if rt.RequireIfMatch && !a.OptionalIfMatch {
+			h = requireIfMatch(h)
+		}
 		if rt.MinRole != Public {
 			if rt.Scope == "" && !rt.SessionOnly {
 				panic("httpapi: route " + rt.Method + " " + rt.Path + " declares no scope")
@@ -142,12 +159,22 @@ func New(d Deps) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 // limitBody caps the request body of a route: its own limit or the default.
+// A body that announces a larger Content-Length is refused before anything
+// else (authentication included) runs and before a byte of it is read; one
+// that does not (chunked) is cut by MaxBytesReader once it passes the limit,
+// and decode answers 413 before parsing any of it.
 func (a *API) limitBody(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	limit := a.maxBody
 	if rt.MaxBody > 0 {
 		limit = rt.MaxBody
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			// The server closes the connection rather than drain the body.
+			w.Header().Set("Connection", "close")
+			writeError(w, r, quire.Errorf(quire.ETOOLARGE, "the request body is larger than %d bytes", limit))
+			return
+		}
 		if r.Body != nil && r.Body != http.NoBody { // a GET has nothing to limit
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
@@ -171,16 +198,12 @@ func (a *API) Routes() []Route { return a.routes }
 
 const v1 = "/api/v1"
 
-// pageBodyLimit fits a page at its limits: 500 blocks of 64 KiB, plus JSON.
-const pageBodyLimit = 34 << 20
-
 func (a *API) table() []Route {
-	user := map[int]string{200: "User"}
 	return []Route{
 		{Method: "GET", Path: "/healthz", Summary: "The process is up", Tag: "operations", Responses: map[int]string{200: "Health"}, handler: a.healthz},
 		{Method: "GET", Path: "/readyz", Summary: "The database answers", Tag: "operations", Responses: map[int]string{200: "Health", 503: "Problem"}, handler: a.readyz},
-		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text format)", Tag: "operations", Responses: map[int]string{200: ""},
-			handler: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics (text format); needs the bearer token QUIRE_METRICS_TOKEN, and answers 404 when none is configured", Tag: "operations", Security: "metricsToken", Responses: map[int]string{200: "", 401: "Problem", 404: "Problem"},
+			handler: a.metricsRoute()},
 		{Method: "GET", Path: v1 + "/openapi.json", Summary: "This OpenAPI document", Tag: "operations", Responses: map[int]string{200: ""}, handler: a.openapi},
 
 		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.login},
@@ -188,7 +211,7 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
 		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
 		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
-		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name", Tag: "auth", Request: "SelfUpdate", Responses: user, handler: a.updateMe},
+		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name (If-Match)", Tag: "auth", Request: "SelfUpdate", Responses: map[int]string{200: "User", 412: "Problem"}, handler: a.updateMe},
 		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
 
 		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
@@ -202,21 +225,21 @@ func (a *API) table() []Route {
 		{Method: "DELETE", Path: v1 + "/api-tokens/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Revoke an API token", Tag: "api-tokens", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeToken},
 
 		{Method: "GET", Path: v1 + "/pages", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "List pages (filters status, created_by, q; sort updated_at|created_at)", Tag: "pages", Responses: map[int]string{200: "PageList", 422: "Problem"}, handler: a.listPages},
-		{Method: "POST", Path: v1 + "/pages", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: pageBodyLimit, Summary: "Create a page, optionally with blocks", Tag: "pages", Request: "NewPage", Responses: map[int]string{201: "Page", 409: "Problem", 413: "Problem", 422: "Problem"}, handler: a.createPage},
+		{Method: "POST", Path: v1 + "/pages", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: a.MaxPageBody, Summary: "Create a page, optionally with blocks", Tag: "pages", Request: "NewPage", Responses: map[int]string{201: "Page", 409: "Problem", 413: "Problem", 422: "Problem"}, handler: a.createPage},
 		{Method: "GET", Path: v1 + "/pages/{id}", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "Get a page with its ordered blocks", Tag: "pages", Responses: map[int]string{200: "Page", 404: "Problem"}, handler: a.getPage},
-		{Method: "PATCH", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change a page's title or slug (If-Match; authors: own pages)", Tag: "pages", Request: "PagePatch", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updatePage},
-		{Method: "DELETE", Path: v1 + "/pages/{id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Delete a page (If-Match; authors: own, never published)", Tag: "pages", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deletePage},
+		{Method: "PATCH", Path: v1 + "/pages/{id}", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change a page's title or slug (If-Match; authors: own pages)", Tag: "pages", Request: "PagePatch", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updatePage},
+		{Method: "DELETE", Path: v1 + "/pages/{id}", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Delete a page (If-Match; authors: own, never published)", Tag: "pages", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deletePage},
 		{Method: "GET", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A page's ordered blocks", Tag: "blocks", Responses: map[int]string{200: "BlockItems", 404: "Problem"}, handler: a.listBlocks},
-		{Method: "POST", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Add one block (at position, default the end)", Tag: "blocks", Request: "NewBlock", Responses: map[int]string{201: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.addBlock},
-		{Method: "PUT", Path: v1 + "/pages/{id}/blocks", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: pageBodyLimit, Summary: "Replace the whole ordered block list atomically (If-Match); blocks may name existing ids to keep them", Tag: "blocks", Request: "BlockList", Responses: map[int]string{200: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.replaceBlocks},
-		{Method: "PATCH", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change one block's content or position (If-Match)", Tag: "blocks", Request: "BlockPatch", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.updateBlock},
-		{Method: "DELETE", Path: v1 + "/pages/{id}/blocks/{block_id}", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Remove one block (If-Match)", Tag: "blocks", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem"}, handler: a.deleteBlock},
+		{Method: "POST", Path: v1 + "/pages/{id}/blocks", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Add one block (at position, default the end)", Tag: "blocks", Request: "NewBlock", Responses: map[int]string{201: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.addBlock},
+		{Method: "PUT", Path: v1 + "/pages/{id}/blocks", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, MaxBody: a.MaxPageBody, Summary: "Replace the whole ordered block list atomically (If-Match); blocks may name existing ids to keep them", Tag: "blocks", Request: "BlockList", Responses: map[int]string{200: "Page", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.replaceBlocks},
+		{Method: "PATCH", Path: v1 + "/pages/{id}/blocks/{block_id}", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Change one block's content or position (If-Match)", Tag: "blocks", Request: "BlockPatch", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem", 413: "Problem", 422: "Problem"}, handler: a.updateBlock},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/blocks/{block_id}", RequireIfMatch: true, MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Remove one block (If-Match)", Tag: "blocks", Responses: map[int]string{200: "Page", 404: "Problem", 412: "Problem"}, handler: a.deleteBlock},
 		{Method: "GET", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A page's revisions, newest first", Tag: "revisions", Responses: map[int]string{200: "RevisionList", 404: "Problem"}, handler: a.listRevisions},
 		{Method: "POST", Path: v1 + "/pages/{id}/revisions", MinRole: quire.RoleAuthor, Scope: quire.ScopeContentWrite, Summary: "Snapshot the working copy as a draft revision", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{201: "Revision", 404: "Problem", 422: "Problem"}, handler: a.saveDraft},
 		{Method: "GET", Path: v1 + "/pages/{id}/revisions/{rid}", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A revision with its snapshot", Tag: "revisions", Responses: map[int]string{200: "Revision", 404: "Problem"}, handler: a.getRevision},
-		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
-		{Method: "POST", Path: v1 + "/pages/{id}/publish", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
-		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
+		{Method: "POST", Path: v1 + "/pages/{id}/revisions/{rid}/restore", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Copy a revision into the working copy (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreRevision},
+		{Method: "POST", Path: v1 + "/pages/{id}/publish", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
+		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
 		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPageList", 304: ""}, handler: a.listPublicPages},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
 

@@ -49,7 +49,7 @@ func TestPublicPageCaching(t *testing.T) {
 		e.public("about", "If-None-Match", `"0123456789abcdef0123456789abcdef"`).want(t, 200)
 
 		// A new publish is a new representation: the old tag no longer matches.
-		e.do("PATCH", "/api/v1/pages/"+p.ID, adm, map[string]any{"title": "About us"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+p.ID, adm, map[string]any{"title": "About us"}, anyVersion...).want(t, 200)
 		e.public("about", "If-None-Match", tag).want(t, 304)
 		e.publishPage(adm, p.ID)
 		r = e.public("about", "If-None-Match", tag).want(t, 200)
@@ -83,7 +83,7 @@ func TestPublicNestedSlugsAndSlugChange(t *testing.T) {
 		// The old URL is in the cache now; renaming the published page moves
 		// it at once: old 404, new 200, still the published snapshot.
 		var renamed quire.Page
-		e.do("PATCH", "/api/v1/pages/"+p.ID, adm, map[string]any{"slug": "blog/2026/renamed", "title": "Draft title"}).want(t, 200).json(t, &renamed)
+		e.do("PATCH", "/api/v1/pages/"+p.ID, adm, map[string]any{"slug": "blog/2026/renamed", "title": "Draft title"}, anyVersion...).want(t, 200).json(t, &renamed)
 		if !renamed.HasUnpublishedChanges {
 			t.Fatal("a renamed page has no unpublished changes")
 		}
@@ -102,9 +102,9 @@ func TestPublicNestedSlugsAndSlugChange(t *testing.T) {
 		}
 		// Taking a slug in use is a conflict that changes nothing, whether
 		// by a rename or by restoring a revision made under that slug.
-		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+q.ID, adm, map[string]any{"slug": "blog/2026/renamed"}), 409, "")
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+q.ID, adm, map[string]any{"slug": "blog/2026/renamed"}, anyVersion...), 409, "")
 		before := e.pageState(adm, p.ID)
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/revisions/"+first.ID+"/restore", adm, nil), 409, "")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/revisions/"+first.ID+"/restore", adm, nil, anyVersion...), 409, "")
 		if after := e.pageState(adm, p.ID); after != before {
 			t.Fatalf("refused restore changed the page: %+v → %+v", before, after)
 		}
@@ -114,7 +114,7 @@ func TestPublicNestedSlugsAndSlugChange(t *testing.T) {
 
 		// Renaming an unpublished page publishes nothing.
 		d := e.createPage(adm, "drafts/one", "Draft")
-		e.do("PATCH", "/api/v1/pages/"+d.ID, adm, map[string]any{"slug": "drafts/two"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+d.ID, adm, map[string]any{"slug": "drafts/two"}, anyVersion...).want(t, 200)
 		e.wantPublic404("drafts/one")
 		e.wantPublic404("drafts/two")
 	})
@@ -125,8 +125,8 @@ func TestNoDraftIsPublic(t *testing.T) {
 		adm := e.admin().AccessToken
 		open := e.createPage(adm, "open", "Public title", blk("paragraph", map[string]any{"text": "Public words"}))
 		pub := e.publishPage(adm, open.ID)
-		e.do("PUT", "/api/v1/pages/"+open.ID+"/blocks", adm, map[string]any{"blocks": []any{blk("paragraph", map[string]any{"text": "Secret draft words"})}}).want(t, 200)
-		e.do("PATCH", "/api/v1/pages/"+open.ID, adm, map[string]any{"title": "Secret title"}).want(t, 200)
+		e.do("PUT", "/api/v1/pages/"+open.ID+"/blocks", adm, map[string]any{"blocks": []any{blk("paragraph", map[string]any{"text": "Secret draft words"})}}, anyVersion...).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+open.ID, adm, map[string]any{"title": "Secret title"}, anyVersion...).want(t, 200)
 		var openDraft quire.Revision
 		e.do("POST", "/api/v1/pages/"+open.ID+"/revisions", adm, map[string]any{"note": "secret"}).want(t, 201).json(t, &openDraft)
 		hidden := e.createPage(adm, "hidden", "Secret hidden", blk("paragraph", map[string]any{"text": "Secret"}))
@@ -209,9 +209,9 @@ func TestPublicImageBlocks(t *testing.T) {
 		before := e.pageState(adm, p.ID)
 		for _, id := range []string{missing, gone} {
 			blocks := []any{blk("divider", nil), blk("paragraph", map[string]any{"text": "x"}), blk("image", map[string]any{"media_id": id})}
-			wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": blocks}), 422, "blocks[2].content.media_id")
-			wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("image", map[string]any{"media_id": id})), 422, "content.media_id")
-			wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"content": map[string]any{"media_id": id}}), 422, "content.media_id")
+			wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": blocks}, anyVersion...), 422, "blocks[2].content.media_id")
+			wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("image", map[string]any{"media_id": id}), anyVersion...), 422, "content.media_id")
+			wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"content": map[string]any{"media_id": id}}, anyVersion...), 422, "content.media_id")
 			wantProblem(t, e.do("POST", "/api/v1/pages", adm, map[string]any{"slug": "new", "title": "New", "blocks": []any{blk("image", map[string]any{"media_id": id})}}), 422, "blocks[0].content.media_id")
 		}
 		if after := e.pageState(adm, p.ID); after != before {
@@ -238,7 +238,7 @@ func TestPublicImageBlocks(t *testing.T) {
 			t.Fatalf("revision lost the block: %+v", full.Blocks)
 		}
 		// Restoring a revision that uses deleted media is a conflict.
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/revisions/"+rev.ID+"/restore", adm, nil), 409, "blocks[0].content.media_id")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/revisions/"+rev.ID+"/restore", adm, nil, anyVersion...), 409, "blocks[0].content.media_id")
 		e.execRaw(`UPDATE media SET deleted_at = NULL WHERE id = ?`, cat)
 		e.publishPage(adm, p.ID)
 		if doc, _ = e.publicPage("gallery"); len(doc.Blocks) != 3 {
@@ -262,9 +262,9 @@ func TestPublicPageList(t *testing.T) {
 		e.createPage(adm, "list/draft-b", "Draft B")
 		gone := e.createPage(adm, "list/gone", "Gone")
 		e.publishPage(adm, gone.ID)
-		e.do("POST", "/api/v1/pages/"+gone.ID+"/unpublish", adm, nil).want(t, 200)
+		e.do("POST", "/api/v1/pages/"+gone.ID+"/unpublish", adm, nil, anyVersion...).want(t, 200)
 		// An unpublished edit does not show; a re-publish moves p2 first.
-		e.do("PATCH", "/api/v1/pages/"+ids["p4"], adm, map[string]any{"title": "Unpublished title"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+ids["p4"], adm, map[string]any{"title": "Unpublished title"}, anyVersion...).want(t, 200)
 		e.publishPage(adm, ids["p2"])
 		order = append([]string{"list/p2"}, slices.DeleteFunc(order, func(s string) bool { return s == "list/p2" })...)
 

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		}{
 			{"healthz", "GET", "/healthz", "", nil, 200},
 			{"readyz", "GET", "/readyz", "", nil, 200},
-			{"metrics", "GET", "/metrics", "", nil, 200},
+			{"metrics (hidden without QUIRE_METRICS_TOKEN)", "GET", "/metrics", "", nil, 404},
 			{"openapi", "GET", "/api/v1/openapi.json", "", nil, 200},
 			{"a JSON answer", "GET", "/api/v1/users", adm, nil, 200},
 			{"no content", "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": "qrt_x"}, 204},
@@ -168,7 +169,9 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 		e.admin()
 		e.do("GET", "/api/v1/zz-unrouted-7f3a", "", nil).want(t, 404)
-		m := string(e.do("GET", "/metrics", "", nil).want(t, 200).Body)
+		rec := httptest.NewRecorder()
+		e.srv.API.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		m := rec.Body.String()
 		for _, want := range []string{"quire_http_requests_total", `route="/api/v1/auth/login"`, `route="unmatched"`, "quire_http_request_duration_seconds"} {
 			if !strings.Contains(m, want) {
 				t.Fatalf("metrics lack %s", want)

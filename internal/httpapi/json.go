@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/quirecms/quire"
 )
@@ -47,6 +48,9 @@ func decode(r *http.Request, dst any) error {
 	if trimmed[0] != '{' && trimmed[0] != '[' {
 		return quire.Errorf(quire.EBADREQUEST, "the body must be a JSON object")
 	}
+	if err := checkText(body); err != nil {
+		return err
+	}
 	if err := checkDuplicateKeys(body); err != nil {
 		return err
 	}
@@ -61,6 +65,84 @@ func decode(r *http.Request, dst any) error {
 		return quire.Errorf(quire.EBADREQUEST, "the body must hold exactly one JSON value")
 	}
 	return nil
+}
+
+// checkText refuses a body that is not valid Unicode text. encoding/json
+// would replace invalid UTF-8 bytes, and escaped lone surrogates such as
+// "\ud800" (which name no character), with U+FFFD, so that what is stored
+// silently differs from what was sent; and RFC 8259 §8.1 asks JSON to be
+// UTF-8. Both answer 400 naming the byte offset.
+func checkText(body []byte) error {
+	if !utf8.Valid(body) {
+		i := 0
+		for i < len(body) {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return quire.Errorf(quire.EBADREQUEST, "the body is not valid UTF-8 (byte %d)", i)
+	}
+	if at := loneSurrogate(body); at >= 0 {
+		return quire.Errorf(quire.EBADREQUEST, "the body escapes a lone UTF-16 surrogate at byte %d; \\ud800–\\udfff are only valid as a high-low pair", at)
+	}
+	return nil
+}
+
+// loneSurrogate returns the offset of the first \uXXXX escape inside a
+// JSON string that is a surrogate not part of a high-low pair, or -1.
+// Malformed JSON is left for the decoder to report.
+func loneSurrogate(b []byte) int {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			if i+1 < len(b) && b[i+1] != 'u' {
+				i++ // \" \\ \n …: skip the escaped byte
+				continue
+			}
+			u, ok := hex4(b, i+2)
+			if !ok {
+				continue
+			}
+			switch {
+			case u >= 0xDC00 && u <= 0xDFFF:
+				return i
+			case u >= 0xD800 && u <= 0xDBFF:
+				if lo, ok := hex4(b, i+8); !ok || b[i+6] != '\\' || b[i+7] != 'u' || lo < 0xDC00 || lo > 0xDFFF {
+					return i
+				}
+				i += 11 // the pair
+			default:
+				i += 5
+			}
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // jsonSpace is the whitespace JSON allows between tokens.

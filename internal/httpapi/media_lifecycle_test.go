@@ -218,18 +218,18 @@ func TestMediaPurge(t *testing.T) {
 		}
 		// Published, then removed from the working copy: the published
 		// revision still holds it.
-		e.do("POST", "/api/v1/pages/"+page.ID+"/publish", admin, nil).want(t, 200)
+		e.do("POST", "/api/v1/pages/"+page.ID+"/publish", admin, nil, anyVersion...).want(t, 200)
 		var pg quire.Page
-		e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, map[string]any{"blocks": []any{}}).want(t, 200).json(t, &pg)
+		e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, map[string]any{"blocks": []any{}}, anyVersion...).want(t, 200).json(t, &pg)
 		p = wantProblem(t, purge(admin), http.StatusConflict, "")
 		if !strings.Contains(p.Detail, "about (published revision 1)") || strings.Contains(p.Detail, "working copy") {
 			t.Fatalf("conflict detail %q", p.Detail)
 		}
 		// Unpublished: only an archived revision remembers it, which does not count.
-		e.do("POST", "/api/v1/pages/"+page.ID+"/unpublish", admin, nil).want(t, 200)
+		e.do("POST", "/api/v1/pages/"+page.ID+"/unpublish", admin, nil, anyVersion...).want(t, 200)
 		// A paragraph quoting the id is not a use.
 		e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, map[string]any{"blocks": []any{
-			map[string]any{"type": "paragraph", "content": map[string]any{"text": "see media " + m.ID}}}}).want(t, 200)
+			map[string]any{"type": "paragraph", "content": map[string]any{"text": "see media " + m.ID}}}}, anyVersion...).want(t, 200)
 		wantProblem(t, purge(admin, "If-Match", `"v7"`), http.StatusPreconditionFailed, "")
 		purge(admin, "If-Match", `"v1"`).want(t, 204)
 		if keys := e.storedKeys(); len(keys) != 0 {
@@ -244,7 +244,7 @@ func TestMediaPurge(t *testing.T) {
 			Data []quire.Revision `json:"data"`
 		}
 		revs.json(t, &list)
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+page.ID+"/revisions/"+list.Data[len(list.Data)-1].ID+"/restore", admin, nil), http.StatusConflict, "")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+page.ID+"/revisions/"+list.Data[len(list.Data)-1].ID+"/restore", admin, nil, anyVersion...), http.StatusConflict, "")
 		log := e.auditLog()
 		last := log[len(log)-1]
 		if last.Action != quire.ActionMediaPurge || last.ResourceID != m.ID || strings.Contains(string(last.Details), "storage_key") {
@@ -269,7 +269,7 @@ func TestMediaDeleteAndPublicDelivery(t *testing.T) {
 		admin := e.admin().AccessToken
 		m := e.mustUpload(admin, "hero.png", pngOf(30, 20, 4))
 		page := e.pageWithImage(admin, "home", m.ID)
-		e.do("POST", "/api/v1/pages/"+page.ID+"/publish", admin, nil).want(t, 200)
+		e.do("POST", "/api/v1/pages/"+page.ID+"/publish", admin, nil, anyVersion...).want(t, 200)
 		if urls := e.publicImages("home"); !slices.Equal(urls, []string{m.URL}) {
 			t.Fatalf("public images = %v", urls)
 		}

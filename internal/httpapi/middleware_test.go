@@ -120,7 +120,7 @@ func TestRequestLogAndMetrics(t *testing.T) {
 		t.Errorf("GET /healthz record = %s", raw[0])
 	}
 
-	m := serve(api, "GET", "/metrics").Body.String()
+	m := serve(api.MetricsHandler(), "GET", "/metrics").Body.String()
 	for _, want := range []string{
 		`quire_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 		`quire_http_requests_total{method="HEAD",route="/healthz",status="200"} 1`,
@@ -192,7 +192,7 @@ func TestMetricsUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	m := serve(api, "GET", "/metrics").Body.String()
+	m := serve(api.MetricsHandler(), "GET", "/metrics").Body.String()
 	for _, want := range []string{
 		fmt.Sprintf(`quire_http_requests_total{method="GET",route="/healthz",status="200"} %d`, workers*each),
 		fmt.Sprintf(`quire_http_requests_total{method="DELETE",route="unmatched",status="405"} %d`, workers*each),

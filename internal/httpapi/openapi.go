@@ -1,11 +1,13 @@
 package httpapi
 
 import (
-	"github.com/quirecms/quire"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/quirecms/quire"
 )
 
 type obj = map[string]any
@@ -20,11 +22,21 @@ func str(extra ...any) obj {
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
+// object is a closed object schema. JSON Schema wants required to be an
+// array when present: with none required the keyword is left out, never
+// written as null (which validators and generators reject).
 func object(required []string, props obj) obj {
-	return obj{"type": "object", "additionalProperties": false, "required": required, "properties": props}
+	o := obj{"type": "object", "additionalProperties": false, "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
 }
 
 var (
+	// pageBlocks is a whole page's block list as a client sends it.
+	pageBlocks = obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput"),
+		"description": fmt.Sprintf("At most %d bytes of block content together (413 beyond)", quire.MaxPageContentBytes)}
 	dateTime = str("format", "date-time")
 	roleEnum = str("enum", []string{"admin", "editor", "author", "viewer"})
 )
@@ -86,13 +98,13 @@ var schemas = obj{
 	"NewPage": object([]string{"slug", "title"}, obj{
 		"slug":   str("maxLength", quire.MaxSlugLen, "pattern", "^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$"),
 		"title":  str("maxLength", quire.MaxTitleLen),
-		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+		"blocks": pageBlocks,
 	}),
 	"PagePatch": object(nil, obj{
 		"slug": str("maxLength", quire.MaxSlugLen), "title": str("maxLength", quire.MaxTitleLen),
 	}),
 	"BlockList": object([]string{"blocks"}, obj{
-		"blocks": obj{"type": "array", "maxItems": quire.MaxBlocksPerPage, "items": ref("BlockInput")},
+		"blocks": pageBlocks,
 	}),
 	"BlockItems": object([]string{"data"}, obj{"data": obj{"type": "array", "items": ref("Block")}}),
 	"NewBlock": object([]string{"type", "content"}, obj{
@@ -192,6 +204,9 @@ func listOf(item string) obj {
 
 const nextCursorDoc = "Pass as cursor for the next page; null at the end. A filtered list reads a bounded window of rows " +
 	"per request, so a page may hold fewer than limit items, even none, and still have a next cursor."
+// apiLicense is the licence the document states. The repository has no
+// licence file yet, so nothing is granted: change this together with it.
+var apiLicense = obj{"name": "Proprietary (all rights reserved)"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
@@ -224,7 +239,13 @@ func (a *API) Document() obj {
 			}
 			params = append(params, obj{"name": name, "in": "query", "schema": str()})
 		}
-		if rt.Method == "PATCH" || rt.Method == "PUT" || rt.Method == "DELETE" {
+		// If-Match is honoured where a stale version answers 412, and
+		// required (428 without it) where the route says so.
+		required := rt.RequireIfMatch && !a.OptionalIfMatch
+		if required {
+			params = append(params, obj{"name": "If-Match", "in": "header", "required": true, "schema": str(),
+				"description": `ETag of the version being changed, or * for any version; 412 when stale, 428 when missing (QUIRE_REQUIRE_IF_MATCH)`})
+		} else if rt.RequireIfMatch || rt.Responses[http.StatusPreconditionFailed] != "" {
 			params = append(params, obj{"name": "If-Match", "in": "header", "schema": str(), "description": "ETag of the version being changed; 412 when stale"})
 		}
 		if params != nil {
@@ -250,7 +271,13 @@ func (a *API) Document() obj {
 			responses[strconv.Itoa(status)] = resp
 		}
 		responses["default"] = obj{"description": "Error", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
-		if rt.MinRole != Public {
+		if required {
+			responses["428"] = obj{"description": "Precondition Required: If-Match is missing", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
+		}
+		switch {
+		case rt.Security != "":
+			op["security"] = []obj{{rt.Security: []string{}}}
+		case rt.MinRole != Public:
 			op["security"] = []obj{{"bearer": []string{}}}
 			op["description"] = "Requires role " + string(rt.MinRole) + " or higher."
 			switch {
@@ -263,7 +290,7 @@ func (a *API) Document() obj {
 			}
 			responses["401"] = obj{"description": "Unauthorized", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
 			responses["403"] = obj{"description": "Forbidden", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}
-		} else {
+		default:
 			op["security"] = []obj{}
 		}
 		op["responses"] = responses
@@ -271,11 +298,18 @@ func (a *API) Document() obj {
 	}
 	return obj{
 		"openapi": "3.1.0",
-		"info":    obj{"title": "Quire", "version": "1", "description": "Headless CMS API. Errors are RFC 9457 problem documents."},
+		"info": obj{"title": "Quire", "version": "1", "description": "Headless CMS API. Errors are RFC 9457 problem documents.",
+			"license": apiLicense},
+		// Every path is absolute from the server's root (/api/v1/…, /media/…),
+		// so the server is the origin the document was fetched from.
+		"servers": []obj{{"url": "/", "description": "The server that serves this document"}},
 		"paths":   paths,
 		"components": obj{
-			"schemas":         schemas,
-			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API token (qpat_…)"}},
+			"schemas": schemas,
+			"securitySchemes": obj{
+				"bearer":       obj{"type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API token (qpat_…)"},
+				"metricsToken": obj{"type": "http", "scheme": "bearer", "description": "The operator's QUIRE_METRICS_TOKEN"},
+			},
 		},
 	}
 }

@@ -43,7 +43,7 @@ func TestReplaceBlocksKeepsNamedIDs(t *testing.T) {
 			`{"blocks":[{"id":"not-a-block","type":"divider","content":{}}]}`,
 			fmt.Sprintf(`{"blocks":[{"id":%q,"type":"divider","content":{}},{"id":%q,"type":"divider","content":{}}]}`, first.ID, first.ID),
 		} {
-			r := e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, bad).want(t, 422)
+			r := e.do("PUT", "/api/v1/pages/"+page.ID+"/blocks", admin, bad, anyVersion...).want(t, 422)
 			if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Field[:9] != "blocks[0]" && p.Errors[0].Field[:9] != "blocks[1]" {
 				t.Fatalf("problem does not name the block: %s", r.Body)
 			}

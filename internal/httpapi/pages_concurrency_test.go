@@ -74,7 +74,7 @@ func TestConcurrentPublish(t *testing.T) {
 			}
 		}
 		statuses := race(writers, func(i int) *resp {
-			return e.do("POST", "/api/v1/pages/"+p.ID+"/publish", tokens[i], map[string]any{"note": fmt.Sprint("publisher ", i)})
+			return e.do("POST", "/api/v1/pages/"+p.ID+"/publish", tokens[i], map[string]any{"note": fmt.Sprint("publisher ", i)}, anyVersion...)
 		})
 		if count(statuses, 200) != writers {
 			t.Fatalf("statuses %v: every publish should queue and succeed", statuses)
@@ -96,7 +96,7 @@ func TestConcurrentPublish(t *testing.T) {
 			if i%2 == 0 {
 				return e.do("POST", "/api/v1/pages/"+p.ID+"/revisions", tokens[i], nil)
 			}
-			return e.do("POST", "/api/v1/pages/"+p.ID+"/publish", tokens[i], nil)
+			return e.do("POST", "/api/v1/pages/"+p.ID+"/publish", tokens[i], nil, anyVersion...)
 		})
 		if count(statuses, 201) != writers/2 || count(statuses, 200) != writers/2 {
 			t.Fatalf("statuses %v", statuses)
@@ -174,7 +174,7 @@ func TestConcurrentBlockWrites(t *testing.T) {
 			e := e.with(t)
 			p := e.createPage(adm, "inserts", "Inserts")
 			statuses := race(writers, func(i int) *resp {
-				return e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", ed, blk("paragraph", map[string]any{"text": fmt.Sprint(i)}))
+				return e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", ed, blk("paragraph", map[string]any{"text": fmt.Sprint(i)}), anyVersion...)
 			})
 			if count(statuses, 201) != writers {
 				t.Fatalf("statuses %v", statuses)
@@ -196,7 +196,7 @@ func TestConcurrentBlockWrites(t *testing.T) {
 			e := e.with(t)
 			p := e.createPage(adm, "mixed-inserts", "Mixed", blk("paragraph", map[string]any{"text": "a"}), blk("paragraph", map[string]any{"text": "z"}))
 			statuses := race(writers, func(i int) *resp {
-				return e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", ed, map[string]any{"type": "paragraph", "content": map[string]any{"text": fmt.Sprint(i)}, "position": i % 3})
+				return e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", ed, map[string]any{"type": "paragraph", "content": map[string]any{"text": fmt.Sprint(i)}, "position": i % 3}, anyVersion...)
 			})
 			if count(statuses, 201) != writers {
 				t.Fatalf("statuses %v", statuses)
@@ -217,9 +217,9 @@ func TestConcurrentBlockWrites(t *testing.T) {
 			statuses := race(2*writers, func(i int) *resp {
 				path := "/api/v1/pages/" + p.ID + "/blocks/" + p.Blocks[i].ID
 				if i%2 == 0 {
-					return e.do("DELETE", path, ed, nil)
+					return e.do("DELETE", path, ed, nil, anyVersion...)
 				}
-				return e.do("PATCH", path, ed, map[string]any{"position": (i * 7) % (2 * writers)})
+				return e.do("PATCH", path, ed, map[string]any{"position": (i * 7) % (2 * writers)}, anyVersion...)
 			})
 			if count(statuses, 200) != 2*writers {
 				t.Fatalf("statuses %v", statuses)

@@ -106,9 +106,21 @@ func (e *env) getPage(token, id string) quire.Page {
 func (e *env) publishPage(token, id string) quire.Revision {
 	e.t.Helper()
 	var rev quire.Revision
-	e.do("POST", "/api/v1/pages/"+id+"/publish", token, nil).want(e.t, 200).json(e.t, &rev)
+	e.do("POST", "/api/v1/pages/"+id+"/publish", token, nil, e.current(token, id)...).want(e.t, 200).json(e.t, &rev)
 	return rev
 }
+
+// current is the If-Match header naming the page's version as token reads
+// it now, for writes whose test is not about concurrent edits.
+func (e *env) current(token, id string) []string {
+	e.t.Helper()
+	return ifMatch(e.getPage(token, id).Version)
+}
+
+// anyVersion is "If-Match: *": the client overwrites whatever version is
+// there, for writes to pages that may not exist or whose version the test
+// does not follow.
+var anyVersion = []string{"If-Match", "*"}
 
 func (e *env) revisionList(token, id string) []quire.Revision {
 	e.t.Helper()

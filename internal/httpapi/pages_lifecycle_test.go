@@ -196,7 +196,7 @@ func TestPageLifecycle(t *testing.T) {
 		l.step("revert block", r, true, "page.block_update", false, nil)
 
 		// Edit again and publish again: the previous revision is archived.
-		r = e.do("POST", "/api/v1/pages/"+l.id+"/blocks", tok, blk("heading", map[string]any{"text": "New section", "level": 3})).want(t, 201)
+		r = e.do("POST", "/api/v1/pages/"+l.id+"/blocks", tok, blk("heading", map[string]any{"text": "New section", "level": 3}), ifMatch(7)...).want(t, 201)
 		l.step("add block", r, true, "page.block_create", true, func(d map[string]any) {
 			if after, _ := d["after"].(map[string]any); after["position"] != 9.0 || after["type"] != "heading" {
 				t.Fatalf("block_create details %v", d)

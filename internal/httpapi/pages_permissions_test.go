@@ -109,7 +109,7 @@ func TestPagePermissions(t *testing.T) {
 				e.publishPage(editor.AccessToken, p.ID)
 			case "was-published":
 				e.publishPage(editor.AccessToken, p.ID)
-				e.do("POST", "/api/v1/pages/"+p.ID+"/unpublish", editor.AccessToken, nil).want(e.t, 200)
+				e.do("POST", "/api/v1/pages/"+p.ID+"/unpublish", editor.AccessToken, nil, e.current(editor.AccessToken, p.ID)...).want(e.t, 200)
 			}
 			return fix{p.ID, p.Blocks[1].ID, r.ID}
 		}
@@ -147,7 +147,11 @@ func TestPagePermissions(t *testing.T) {
 							f = fixture(e, owner, act.state)
 						}
 						path := "/api/v1" + strings.NewReplacer("{id}", f.id, "{block}", f.block, "{rev}", f.rev).Replace(act.path)
-						r := e.do(act.method, path, a.token, act.body)
+						var headers []string
+						if act.kind != "read" {
+							headers = e.current(admin, f.id)
+						}
+						r := e.do(act.method, path, a.token, act.body, headers...)
 						if r.Status != want {
 							t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
 						}
@@ -171,21 +175,21 @@ func TestPagePermissions(t *testing.T) {
 			e := e.with(t)
 			p := e.createPage(author.AccessToken, "mine", "Mine")
 			var got quire.Page
-			e.do("PATCH", "/api/v1/pages/"+p.ID, author.AccessToken, map[string]any{"title": "Still mine"}).want(t, 200).json(t, &got)
+			e.do("PATCH", "/api/v1/pages/"+p.ID, author.AccessToken, map[string]any{"title": "Still mine"}, anyVersion...).want(t, 200).json(t, &got)
 			if got.CreatedBy != p.CreatedBy || got.UpdatedBy != p.CreatedBy || got.Title != "Still mine" {
 				t.Fatalf("page after author's edit: %+v", got)
 			}
 			// An editor's edit does not make the page the editor's: the
 			// author can still edit it.
-			e.do("PATCH", "/api/v1/pages/"+p.ID, editor.AccessToken, map[string]any{"title": "Edited"}).want(t, 200)
-			e.do("PATCH", "/api/v1/pages/"+p.ID, author.AccessToken, map[string]any{"title": "Mine again"}).want(t, 200)
-			e.do("PATCH", "/api/v1/pages/"+p.ID, other.AccessToken, map[string]any{"title": "Theirs"}).want(t, 403)
+			e.do("PATCH", "/api/v1/pages/"+p.ID, editor.AccessToken, map[string]any{"title": "Edited"}, anyVersion...).want(t, 200)
+			e.do("PATCH", "/api/v1/pages/"+p.ID, author.AccessToken, map[string]any{"title": "Mine again"}, anyVersion...).want(t, 200)
+			e.do("PATCH", "/api/v1/pages/"+p.ID, other.AccessToken, map[string]any{"title": "Theirs"}, anyVersion...).want(t, 403)
 		})
 
 		t.Run("missing page is 404 to writers, not 403", func(t *testing.T) {
 			e := e.with(t)
-			e.do("PATCH", "/api/v1/pages/0190f3f4-0000-7000-8000-000000000000", author.AccessToken, map[string]any{"title": "x"}).want(t, 404)
-			e.do("DELETE", "/api/v1/pages/0190f3f4-0000-7000-8000-000000000000", editor.AccessToken, nil).want(t, 404)
+			e.do("PATCH", "/api/v1/pages/0190f3f4-0000-7000-8000-000000000000", author.AccessToken, map[string]any{"title": "x"}, anyVersion...).want(t, 404)
+			e.do("DELETE", "/api/v1/pages/0190f3f4-0000-7000-8000-000000000000", editor.AccessToken, nil, anyVersion...).want(t, 404)
 		})
 	})
 }

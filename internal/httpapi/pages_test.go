@@ -37,10 +37,10 @@ func TestPageList(t *testing.T) {
 		mk(bt, "gamma", "GUIDE to gamma")
 		e.publishPage(adm, alpha)
 		e.publishPage(adm, beta)
-		e.do("PATCH", "/api/v1/pages/"+beta, adm, map[string]any{"title": "Beta, edited"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+beta, adm, map[string]any{"title": "Beta, edited"}, anyVersion...).want(t, 200)
 		titles[beta] = "Beta, edited"
 		// Touch the oldest draft so that the two sorts disagree.
-		e.do("PATCH", "/api/v1/pages/"+created[1], at, map[string]any{"title": "50% off"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+created[1], at, map[string]any{"title": "50% off"}, anyVersion...).want(t, 200)
 
 		// Expected orders, from the pages themselves: newest first, id breaking ties.
 		type key struct {
@@ -192,28 +192,28 @@ func TestBlockValidation(t *testing.T) {
 		for _, c := range cases {
 			block := map[string]any{"type": c.typ, "content": c.content}
 			whole := append(slices.Clone(valid), block)
-			wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": whole}), 422, "blocks[3]."+c.field)
+			wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": whole}, anyVersion...), 422, "blocks[3]."+c.field)
 			wantProblem(t, e.do("POST", "/api/v1/pages", adm, map[string]any{"slug": "v", "title": "V", "blocks": whole}), 422, "blocks[3]."+c.field)
-			wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, block), 422, c.field)
+			wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, block, anyVersion...), 422, c.field)
 			if c.typ != "" {
-				wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, block), 422, c.field)
+				wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, block, anyVersion...), 422, c.field)
 			}
 		}
 		// Every error of every block at once.
 		two := []any{blk("heading", map[string]any{"text": "", "level": 9}), blk("divider", nil), blk("embed", map[string]any{"url": "ftp://x"})}
-		pr := wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": two}), 422, "blocks[2].content.url")
+		pr := wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": two}, anyVersion...), 422, "blocks[2].content.url")
 		if len(pr.Errors) != 3 {
 			t.Fatalf("errors: %+v", pr.Errors)
 		}
-		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{}), 422, "blocks")
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"type": "divider", "content": map[string]any{}, "position": -1}), 422, "position")
-		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"position": -2}), 422, "position")
+		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{}, anyVersion...), 422, "blocks")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"type": "divider", "content": map[string]any{}, "position": -1}, anyVersion...), 422, "position")
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"position": -2}, anyVersion...), 422, "position")
 
 		// Size limits answer 413.
 		big := strings.Repeat("x", 70_000)
-		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": []any{blk("divider", nil), blk("paragraph", map[string]any{"text": big})}}), 413, "blocks[1].content")
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("paragraph", map[string]any{"text": big})), 413, "content")
-		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"content": map[string]any{"text": big}}), 413, "content")
+		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": []any{blk("divider", nil), blk("paragraph", map[string]any{"text": big})}}, anyVersion...), 413, "blocks[1].content")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("paragraph", map[string]any{"text": big}), anyVersion...), 413, "content")
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+p.Blocks[0].ID, adm, map[string]any{"content": map[string]any{"text": big}}, anyVersion...), 413, "content")
 		dividers := func(n int) []any {
 			out := make([]any, n)
 			for i := range out {
@@ -221,14 +221,14 @@ func TestBlockValidation(t *testing.T) {
 			}
 			return out
 		}
-		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": dividers(501)}), 413, "blocks")
+		wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": dividers(501)}, anyVersion...), 413, "blocks")
 		wantProblem(t, e.do("POST", "/api/v1/pages", adm, map[string]any{"slug": "big", "title": "Big", "blocks": dividers(501)}), 413, "blocks")
 
 		// A stale or malformed If-Match stores nothing either.
 		for _, tag := range []string{`"v0"`, `"v2"`, `"v999"`, `W/"v1"`, "garbage"} {
 			wantProblem(t, e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": valid}, "If-Match", tag), 412, "")
 		}
-		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+quire.BlockDivider, adm, map[string]any{"position": 0}), 404, "")
+		wantProblem(t, e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+quire.BlockDivider, adm, map[string]any{"position": 0}, anyVersion...), 404, "")
 		if after := e.pageState(adm, p.ID); after != before {
 			t.Fatalf("refused writes changed the page:\n%+v\n%+v", before, after)
 		}
@@ -240,11 +240,11 @@ func TestBlockValidation(t *testing.T) {
 
 		// At the limits: 500 blocks are fine, a 501st added alone is not.
 		var full quire.Page
-		e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": dividers(500)}).want(t, 200).json(t, &full)
+		e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", adm, map[string]any{"blocks": dividers(500)}, anyVersion...).want(t, 200).json(t, &full)
 		if len(full.Blocks) != 500 || full.Blocks[499].Position != 499 {
 			t.Fatalf("500 blocks: %d", len(full.Blocks))
 		}
-		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("divider", nil)), 413, "")
+		wantProblem(t, e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("divider", nil), anyVersion...), 413, "")
 		if got := e.getPage(adm, p.ID); got.Version != full.Version || len(got.Blocks) != 500 {
 			t.Fatalf("refused 501st block: version %d → %d, %d blocks", full.Version, got.Version, len(got.Blocks))
 		}
@@ -279,14 +279,14 @@ func TestRichTextSanitisedOnWrite(t *testing.T) {
 		check("create response", htmlOf(p.Blocks[0]))
 		check("stored page", htmlOf(e.getPage(adm, p.ID).Blocks[0]))
 		var added quire.Page
-		e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("rich_text", map[string]any{"html": html})).want(t, 201).json(t, &added)
+		e.do("POST", "/api/v1/pages/"+p.ID+"/blocks", adm, blk("rich_text", map[string]any{"html": html}), anyVersion...).want(t, 201).json(t, &added)
 		check("added block", htmlOf(added.Blocks[1]))
 		e.publishPage(adm, p.ID)
 		doc, _ := e.publicPage("rich")
 		check("public page", doc.Blocks[0].Content["html"].(string))
 		// Sanitising is idempotent: saving the stored html again is no change.
 		var again quire.Page
-		e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+added.Blocks[1].ID, adm, map[string]any{"content": map[string]any{"html": doc.Blocks[0].Content["html"]}}).want(t, 200).json(t, &again)
+		e.do("PATCH", "/api/v1/pages/"+p.ID+"/blocks/"+added.Blocks[1].ID, adm, map[string]any{"content": map[string]any{"html": doc.Blocks[0].Content["html"]}}, anyVersion...).want(t, 200).json(t, &again)
 		if string(again.Blocks[1].Content) != string(added.Blocks[1].Content) {
 			t.Fatalf("re-saving sanitised html changed it: %s → %s", added.Blocks[1].Content, again.Blocks[1].Content)
 		}

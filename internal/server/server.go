@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,7 +48,8 @@ type Server struct {
 	Audit *service.Audit
 	Media *service.Media
 	API   *httpapi.API
-	http  *http.Server
+	// metricsAddr is where QUIRE_METRICS_ADDR listens, once Serve runs.
+	metricsAddr atomic.Value
 }
 
 // Options are knobs that only tests and tools turn.
@@ -112,7 +114,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
-		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
+		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes, MaxPageBody: cfg.MaxPageBody,
+		MetricsToken: cfg.MetricsToken, OptionalIfMatch: !cfg.RequireIfMatch,
 	})
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return nil, err
@@ -239,10 +242,44 @@ func AuditKey(ctx context.Context, cfg config.Config, db *store.DB, create bool)
 }
 
 // Serve accepts connections on ln until ctx is done, then shuts down
-// gracefully: the HTTP server first, the database last.
+// gracefully: the HTTP server first, the database last. With
+// QUIRE_METRICS_ADDR set it also serves /metrics there, and stops when
+// either server fails.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.http = &http.Server{
-		Handler:           s.API,
+	if s.cfg.MetricsAddr == "" {
+		return s.serve(ctx, ln, s.API, "quire is listening", "config", s.cfg)
+	}
+	mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("QUIRE_METRICS_ADDR: %w", err)
+	}
+	s.metricsAddr.Store(mln.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		err := s.serve(ctx, mln, s.API.MetricsHandler(), "serving /metrics")
+		cancel()
+		errc <- err
+	}()
+	err = s.serve(ctx, ln, s.API, "quire is listening", "config", s.cfg)
+	cancel()
+	return errors.Join(err, <-errc)
+}
+
+// MetricsAddr is the address /metrics is served on when QUIRE_METRICS_ADDR
+// is set (its port resolved), once Serve has started; else "".
+func (s *Server) MetricsAddr() string {
+	a, _ := s.metricsAddr.Load().(string)
+	return a
+}
+
+// serve runs one HTTP server on ln until ctx is done; its start is logged
+// as msg with attrs.
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, msg string, attrs ...any) error {
+	srv := &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -252,17 +289,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
-	s.log.Info("quire is listening", "addr", ln.Addr().String(), "config", s.cfg)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info(msg, append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
+	s.log.Info("shutting down", "addr", ln.Addr().String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.http.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	if errors.Is(<-errc, http.ErrServerClosed) || err != nil {
 		return err
 	}

@@ -223,8 +223,16 @@ func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMat
 		if err != nil {
 			return err
 		}
-		if _, err := rehash(ctx, tx, page); err != nil {
+		blocks, err := rehash(ctx, tx, page)
+		if err != nil {
 			return err
+		}
+		// Changes that add content must leave the page within its limit;
+		// renaming a page or removing a block is always allowed.
+		if action != ActionPageUpdate && action != ActionBlockDelete {
+			if err := quire.CheckPageContentSize(blocks); err != nil {
+				return err
+			}
 		}
 		if page.PublishedRevisionID != nil && page.Slug != oldSlug {
 			slugs = []string{oldSlug, page.Slug}
