@@ -90,7 +90,10 @@ func (s *Pages) Publish(ctx context.Context, p *quire.Principal, id string, ifMa
 		}
 		slug = page.Slug
 		details := map[string]any{"revision": rev.Number, "revision_id": rev.ID, "note": note, "previous_revision_id": previous}
-		return audit(ctx, tx, p.UserID, ActionPublish, "page", id, details)
+		if err := audit(ctx, tx, p.UserID, ActionPublish, "page", id, details); err != nil {
+			return err
+		}
+		return emit(ctx, tx, pageEvent(quire.EventPagePublished, page, rev.Number, true))
 	})
 	if err != nil {
 		return nil, err
@@ -126,6 +129,9 @@ func (s *Pages) Unpublish(ctx context.Context, p *quire.Principal, id string, if
 			return err
 		}
 		if err := audit(ctx, tx, p.UserID, ActionUnpublish, "page", id, map[string]any{"revision": rev.Number, "revision_id": rev.ID}); err != nil {
+			return err
+		}
+		if err := emit(ctx, tx, pageEvent(quire.EventPageUnpublished, page, rev.Number, true)); err != nil {
 			return err
 		}
 		out, err = reload(ctx, tx, id)

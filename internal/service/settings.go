@@ -87,7 +87,10 @@ func (s *Settings) Put(ctx context.Context, p *quire.Principal, key string, ifMa
 			if err := tx.CreateSetting(ctx, out); err != nil {
 				return err
 			}
-			return audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out)))
+			if err := audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out))); err != nil {
+				return err
+			}
+			return emit(ctx, tx, settingEvent(quire.EventSettingChanged, key, out.Public))
 		}
 		if err != nil {
 			return err
@@ -103,7 +106,10 @@ func (s *Settings) Put(ctx context.Context, p *quire.Principal, key string, ifMa
 		if err := tx.UpdateSetting(ctx, out); err != nil {
 			return err
 		}
-		return audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out)))
+		if err := audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out))); err != nil {
+			return err
+		}
+		return emit(ctx, tx, settingEvent(quire.EventSettingChanged, key, cur.Public || out.Public))
 	})
 	if err != nil {
 		return nil, false, err
@@ -128,7 +134,10 @@ func (s *Settings) Delete(ctx context.Context, p *quire.Principal, key string, i
 		if err := tx.DeleteSetting(ctx, key, cur.Version); err != nil {
 			return err
 		}
-		return audit(ctx, tx, p.UserID, quire.ActionSettingDelete, "setting", key, quire.Changes(settingFields(cur), nil))
+		if err := audit(ctx, tx, p.UserID, quire.ActionSettingDelete, "setting", key, quire.Changes(settingFields(cur), nil)); err != nil {
+			return err
+		}
+		return emit(ctx, tx, settingEvent(quire.EventSettingDeleted, key, cur.Public))
 	})
 	if err != nil {
 		return err

@@ -46,6 +46,8 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
+	// eventHook runs in the transaction of every recorded event (events.go).
+	eventHook EventHook
 }
 
 // Open connects to url: a postgres:// or postgresql:// URL selects
@@ -175,7 +177,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return db.migrateJobs(ctx)
 }
 
 // MigrationStatus is one line of `quire migrate status`.
