@@ -43,7 +43,9 @@ func (w *noteWorker) Work(ctx context.Context, job *river.Job[noteArgs]) error {
 }
 
 // Retry quickly in tests.
-func (w *noteWorker) NextRetry(*river.Job[noteArgs]) time.Time { return time.Now().Add(50 * time.Millisecond) }
+func (w *noteWorker) NextRetry(*river.Job[noteArgs]) time.Time {
+	return time.Now().Add(50 * time.Millisecond)
+}
 
 func open(t *testing.T, dsn string) *store.DB {
 	t.Helper()
