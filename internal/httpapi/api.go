@@ -57,6 +57,7 @@ type Deps struct {
 	Pages    *service.Pages
 	Delivery *delivery.Pages
 	Media    *service.Media
+	Webhooks *service.Webhooks
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
 	MaxUpload   int64
@@ -213,6 +214,16 @@ func (a *API) table() []Route {
 		{Method: "DELETE", Path: v1 + "/media/{id}", MinRole: quire.RoleAuthor, Summary: "Delete media (soft; authors: own media), or with purge=true remove it and its bytes for good (admins; 409 while pages use it) (If-Match)", Tag: "media", Query: []string{"purge"}, Responses: map[int]string{204: "", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.deleteMedia},
 		{Method: "POST", Path: v1 + "/media/{id}/restore", MinRole: quire.RoleEditor, Summary: "Restore deleted media (If-Match)", Tag: "media", Responses: map[int]string{200: "Media", 404: "Problem", 409: "Problem", 412: "Problem"}, handler: a.restoreMedia},
 		{Method: "GET", Path: "/media/{id}/{filename}", Summary: "A media file, or with w, h and fit a resized image variant (Range, ETag, 304; 404 once deleted)", Tag: "public", Query: []string{"w", "h", "fit"}, Responses: map[int]string{200: "", 206: "", 304: "", 404: "Problem", 416: "", 422: "Problem"}, handler: a.serveMedia},
+
+		{Method: "GET", Path: v1 + "/webhooks", MinRole: quire.RoleAdmin, Summary: "List webhook endpoints", Tag: "webhooks", Responses: map[int]string{200: "WebhookList", 422: "Problem"}, handler: a.listWebhooks},
+		{Method: "POST", Path: v1 + "/webhooks", MinRole: quire.RoleAdmin, Summary: "Add a webhook endpoint; its signing secret is shown once", Tag: "webhooks", Request: "NewWebhook", Responses: map[int]string{201: "WebhookCreated", 422: "Problem"}, handler: a.createWebhook},
+		{Method: "GET", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Summary: "Get a webhook endpoint", Tag: "webhooks", Responses: map[int]string{200: "Webhook", 404: "Problem"}, handler: a.getWebhook},
+		{Method: "PATCH", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Summary: "Change a webhook endpoint's URL, event types, description or switch (If-Match)", Tag: "webhooks", Request: "WebhookPatch", Responses: map[int]string{200: "Webhook", 404: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateWebhook},
+		{Method: "DELETE", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Summary: "Delete a webhook endpoint and its delivery log (If-Match)", Tag: "webhooks", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteWebhook},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/rotate-secret", MinRole: quire.RoleAdmin, Summary: "Give an endpoint a new signing secret, shown once; the old one also signs for the grace period (If-Match)", Tag: "webhooks", Responses: map[int]string{200: "WebhookCreated", 404: "Problem", 412: "Problem"}, handler: a.rotateWebhookSecret},
+		{Method: "GET", Path: v1 + "/webhooks/{id}/deliveries", MinRole: quire.RoleAdmin, Summary: "An endpoint's deliveries, newest first", Tag: "webhooks", Responses: map[int]string{200: "WebhookDeliveryList", 404: "Problem", 422: "Problem"}, handler: a.listDeliveries},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/deliveries/{delivery_id}/redeliver", MinRole: quire.RoleAdmin, Summary: "Send a delivery's message again (same webhook-id)", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.redeliver},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/test", MinRole: quire.RoleAdmin, Summary: "Send a webhook.test event to the endpoint", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.testWebhook},
 
 		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Summary: "List audit entries, newest first", Tag: "audit", Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
 		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/auth"
@@ -28,9 +29,11 @@ import (
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/delivery"
 	"github.com/quirecms/quire/internal/httpapi"
+	"github.com/quirecms/quire/internal/jobs"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/storage"
 	"github.com/quirecms/quire/internal/store"
+	"github.com/quirecms/quire/internal/webhook"
 )
 
 // publicCacheTTL bounds how long a node serves a public page that another
@@ -46,6 +49,7 @@ type Server struct {
 	Auth  *service.Auth
 	Audit *service.Audit
 	Media *service.Media
+	Jobs  *jobs.Queue
 	API   *httpapi.API
 	http  *http.Server
 }
@@ -54,6 +58,10 @@ type Server struct {
 type Options struct {
 	// Argon2 overrides the password hashing cost; zero means auth.DefaultArgon2.
 	Argon2 auth.Argon2Params
+	// JobPollInterval and WebhookRetryBase shorten the job queue's idle
+	// poll and the webhook backoff; zero means the defaults.
+	JobPollInterval  time.Duration
+	WebhookRetryBase time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -97,6 +105,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
+	sender, err := buildJobs(s, key, opts)
+	if err != nil {
+		return nil, err
+	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
 	files, err := OpenMediaStorage(ctx, cfg)
 	if err != nil {
@@ -109,14 +121,35 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
-		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
-		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
+		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace),
+		Ready:    func(r *http.Request) error { return db.Ping(r.Context()) },
+		Log:      log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
 	})
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// buildJobs makes the durable job queue and the webhook sender, and hooks
+// the sender into event recording: from then on every recorded event
+// enqueues its deliveries in the transaction of its change.
+func buildJobs(s *Server, instanceKey []byte, opts Options) (*webhook.Sender, error) {
+	box, err := webhook.NewBox(instanceKey)
+	if err != nil {
+		return nil, err
+	}
+	sender := webhook.New(s.DB, box, webhook.Config{AllowPrivate: s.cfg.WebhookAllowPrivate, DisableAfter: s.cfg.WebhookDisableAfter,
+		RetryBase: opts.WebhookRetryBase, Log: s.log})
+	workers := river.NewWorkers()
+	sender.Register(workers)
+	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
+		return nil, err
+	}
+	sender.Use(s.Jobs)
+	s.DB.SetEventHook(sender.OnEvent)
+	return sender, nil
 }
 
 // OpenMediaStorage opens where media bytes are kept: the S3 bucket when
@@ -237,8 +270,10 @@ func AuditKey(ctx context.Context, cfg config.Config, db *store.DB, create bool)
 	return checkpointKey(key), nil
 }
 
-// Serve accepts connections on ln until ctx is done, then shuts down
-// gracefully: the HTTP server first, the database last.
+// Serve accepts connections on ln and runs background jobs until ctx is
+// done, then shuts down gracefully: the HTTP server first (no new work
+// comes in), then the jobs (running ones finish or are handed back to the
+// queue), the database last (Close).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.http = &http.Server{
 		Handler:           s.API,
@@ -250,23 +285,41 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if err := s.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("quire is listening", "addr", ln.Addr().String(), "config", s.cfg)
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, s.stopJobs())
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
-	if errors.Is(<-errc, http.ErrServerClosed) || err != nil {
+	serveErr := <-errc
+	err = errors.Join(err, s.Jobs.Stop(sctx))
+	if errors.Is(serveErr, http.ErrServerClosed) || err != nil {
 		return err
 	}
 	return nil
 }
+
+func (s *Server) stopJobs() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return s.Jobs.Stop(ctx)
+}
+
+// StartJobs runs the background workers without serving HTTP (tests that
+// drive the API directly); StopJobs stops them.
+func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(ctx) }
+
+// StopJobs stops the background workers started by StartJobs.
+func (s *Server) StopJobs() error { return s.stopJobs() }
 
 // Close releases the database.
 func (s *Server) Close() error { return s.DB.Close() }
