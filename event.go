@@ -60,3 +60,14 @@ type Event struct {
 	// these reach the public stream and other nodes' caches.
 	Public bool `json:"public"`
 }
+
+// PageSchedule is a page's pending scheduled publish and/or unpublish.
+type PageSchedule struct {
+	PageID      string     `json:"page_id"`
+	PublishAt   *time.Time `json:"publish_at"`
+	UnpublishAt *time.Time `json:"unpublish_at"`
+	Note        string     `json:"note"`
+	CreatedBy   string     `json:"created_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	Token       string     `json:"-"`
+}

@@ -23,6 +23,15 @@ var webhookSchemas = obj{
 		"error": str(), "duration_ms": obj{"type": "integer"}, "next_attempt_at": dateTime, "created_at": dateTime, "updated_at": dateTime,
 	}),
 	"WebhookDeliveryList": listOf("WebhookDelivery"),
+	"PageSchedule": object([]string{"page_id", "publish_at", "unpublish_at", "note", "created_at"}, obj{
+		"page_id": str(), "publish_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+		"unpublish_at": obj{"type": []string{"string", "null"}, "format": "date-time"}, "note": str(), "created_by": str(), "created_at": dateTime,
+	}),
+	"ScheduleInput": object(nil, obj{
+		"publish_at":   str("format", "date-time", "description", "In the future; the working copy of that moment is published"),
+		"unpublish_at": str("format", "date-time", "description", "In the future, after publish_at"),
+		"note":         str("maxLength", quire.MaxNoteLen),
+	}),
 	"WebhookPayload": object([]string{"type", "timestamp", "data"}, obj{
 		"type": str("enum", append(append([]string{}, quire.EventTypes...), quire.EventWebhookTest)), "timestamp": dateTime,
 		"data": object([]string{"event_id"}, obj{

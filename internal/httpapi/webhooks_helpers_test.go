@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -48,22 +49,33 @@ func newJobsEnv(t *testing.T, dsn string, tweak func(*config.Config)) *env {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var out io.Writer = io.Discard
+	if os.Getenv("QUIRE_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(out, nil))
 	srv, err := server.New(context.Background(), cfg, log, server.Options{Argon2: auth.FastArgon2,
 		JobPollInterval: 50 * time.Millisecond, WebhookRetryBase: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	if err := srv.StartJobs(context.Background()); err != nil {
-		t.Fatal(err)
+	e := &env{t: t, srv: srv, cfg: cfg, schema: newOpenAPIChecker(t, srv.API)}
+	e.startJobs()
+	return e
+}
+
+// startJobs runs the instance's job queue until the test ends.
+func (e *env) startJobs() {
+	e.t.Helper()
+	if err := e.srv.StartJobs(context.Background()); err != nil {
+		e.t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := srv.StopJobs(); err != nil {
-			t.Error(err)
+	e.t.Cleanup(func() {
+		if err := e.srv.StopJobs(); err != nil {
+			e.t.Error(err)
 		}
 	})
-	return &env{t: t, srv: srv, cfg: cfg, schema: newOpenAPIChecker(t, srv.API)}
 }
 
 // received is one delivery as the receiver saw it.

@@ -105,11 +105,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
-	sender, err := buildJobs(s, key, opts)
+	deliveryPages := delivery.NewPages(db, publicCacheTTL)
+	pages := service.NewPages(db, deliveryPages.Invalidate)
+	sender, err := buildJobs(s, key, opts, pages)
 	if err != nil {
 		return nil, err
 	}
-	deliveryPages := delivery.NewPages(db, publicCacheTTL)
 	files, err := OpenMediaStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Invalidate: deliveryPages.Invalidate, Log: log})
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
-		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
+		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace),
 		Ready:    func(r *http.Request) error { return db.Ping(r.Context()) },
@@ -132,10 +133,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	return s, nil
 }
 
-// buildJobs makes the durable job queue and the webhook sender, and hooks
-// the sender into event recording: from then on every recorded event
-// enqueues its deliveries in the transaction of its change.
-func buildJobs(s *Server, instanceKey []byte, opts Options) (*webhook.Sender, error) {
+// buildJobs makes the durable job queue with its workers (webhook
+// deliveries, scheduled publishing) and hooks the webhook sender into event
+// recording: from then on every recorded event enqueues its deliveries in
+// the transaction of its change.
+func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages) (*webhook.Sender, error) {
 	box, err := webhook.NewBox(instanceKey)
 	if err != nil {
 		return nil, err
@@ -144,10 +146,12 @@ func buildJobs(s *Server, instanceKey []byte, opts Options) (*webhook.Sender, er
 		RetryBase: opts.WebhookRetryBase, Log: s.log})
 	workers := river.NewWorkers()
 	sender.Register(workers)
+	pages.EnableScheduling(workers)
 	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
 		return nil, err
 	}
 	sender.Use(s.Jobs)
+	pages.UseJobs(s.Jobs)
 	s.DB.SetEventHook(sender.OnEvent)
 	return sender, nil
 }

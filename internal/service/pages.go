@@ -14,6 +14,7 @@ import (
 type Pages struct {
 	db         *store.DB
 	invalidate func(slugs ...string)
+	jobs       JobQueue // scheduled publishing (schedule.go)
 }
 
 // NewPages returns the page service; invalidate is told every slug whose
