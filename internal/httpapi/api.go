@@ -7,6 +7,7 @@ package httpapi
 import (
 	"encoding/json"
 	"github.com/quirecms/quire/internal/delivery"
+	"github.com/quirecms/quire/internal/eventstream"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -58,6 +59,7 @@ type Deps struct {
 	Delivery *delivery.Pages
 	Media    *service.Media
 	Webhooks *service.Webhooks
+	Events   *eventstream.Hub
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
 	MaxUpload   int64
@@ -227,6 +229,9 @@ func (a *API) table() []Route {
 		{Method: "GET", Path: v1 + "/webhooks/{id}/deliveries", MinRole: quire.RoleAdmin, Summary: "An endpoint's deliveries, newest first", Tag: "webhooks", Responses: map[int]string{200: "WebhookDeliveryList", 404: "Problem", 422: "Problem"}, handler: a.listDeliveries},
 		{Method: "POST", Path: v1 + "/webhooks/{id}/deliveries/{delivery_id}/redeliver", MinRole: quire.RoleAdmin, Summary: "Send a delivery's message again (same webhook-id)", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.redeliver},
 		{Method: "POST", Path: v1 + "/webhooks/{id}/test", MinRole: quire.RoleAdmin, Summary: "Send a webhook.test event to the endpoint", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.testWebhook},
+
+		{Method: "GET", Path: v1 + "/events", MinRole: quire.RoleViewer, Summary: "Live events as Server-Sent Events (text/event-stream; each data is an Event); resumes after Last-Event-ID within the retention window, heartbeat every 15 s, at most 5 streams per user", Tag: "events", Query: []string{"last_event_id"}, Responses: map[int]string{200: "", 422: "Problem", 429: "Problem"}, handler: a.streamEvents},
+		{Method: "GET", Path: v1 + "/public/events", Summary: "Changes to published pages and public settings as Server-Sent Events (each data is a PublicEvent), to revalidate exactly those", Tag: "public", Query: []string{"last_event_id"}, Responses: map[int]string{200: "", 422: "Problem", 429: "Problem"}, handler: a.streamPublicEvents},
 
 		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Summary: "List audit entries, newest first", Tag: "audit", Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
 		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},

@@ -32,6 +32,15 @@ var webhookSchemas = obj{
 		"unpublish_at": str("format", "date-time", "description", "In the future, after publish_at"),
 		"note":         str("maxLength", quire.MaxNoteLen),
 	}),
+	"Event": object([]string{"seq", "id", "type", "at", "resource_type", "resource_id", "public"}, obj{
+		"seq": obj{"type": "integer", "description": "Also the SSE id: send it back as Last-Event-ID"}, "id": str(),
+		"type": str("enum", quire.EventTypes), "at": dateTime, "resource_type": str("enum", []string{"page", "media", "setting"}),
+		"resource_id": str(), "slug": str(), "previous_slug": str(), "revision": obj{"type": "integer"}, "public": obj{"type": "boolean"},
+	}),
+	"PublicEvent": object([]string{"type", "slug", "at"}, obj{
+		"type": str("enum", []string{quire.EventPageUpdated, quire.EventPagePublished, quire.EventPageUnpublished, quire.EventPageDeleted, quire.EventSettingChanged, quire.EventSettingDeleted}),
+		"slug": str("description", "The page's slug, or the public setting's key"), "previous_slug": str(), "at": dateTime,
+	}),
 	"WebhookPayload": object([]string{"type", "timestamp", "data"}, obj{
 		"type": str("enum", append(append([]string{}, quire.EventTypes...), quire.EventWebhookTest)), "timestamp": dateTime,
 		"data": object([]string{"event_id"}, obj{

@@ -86,7 +86,7 @@ func TestScheduledPublishAndUnpublish(t *testing.T) {
 		page := e.createPage(tok, "launch", "Launch", blk("paragraph", map[string]any{"text": "v1"}))
 		at := time.Now().Add(700 * time.Millisecond)
 		var s quire.PageSchedule
-		e.schedule(tok, page, map[string]any{"publish_at": at.UTC().Format(time.RFC3339Nano), "unpublish_at": at.Add(time.Second).UTC().Format(time.RFC3339Nano), "note": "launch"}).
+		e.schedule(tok, page, map[string]any{"publish_at": at.UTC().Format(time.RFC3339Nano), "unpublish_at": at.Add(2*time.Second).UTC().Format(time.RFC3339Nano), "note": "launch"}).
 			want(t, 200).json(t, &s)
 		if s.PublishAt == nil || s.UnpublishAt == nil {
 			t.Fatalf("schedule %+v", s)
@@ -94,11 +94,11 @@ func TestScheduledPublishAndUnpublish(t *testing.T) {
 		e.do("GET", "/api/v1/pages/"+page.ID+"/schedule", tok, nil).want(t, 200)
 		seq := e.events(0)[len(e.events(0))-1].Seq
 		e.wantPublic404("launch")
-		e.waitPublic("launch", true, 10*time.Second)
+		e.waitPublic("launch", true, 30*time.Second)
 		if time.Now().Before(at) {
 			t.Fatal("published before its time")
 		}
-		e.waitPublic("launch", false, 10*time.Second)
+		e.waitPublic("launch", false, 30*time.Second)
 		time.Sleep(300 * time.Millisecond)
 		if n := e.countAudit("page.publish", page.ID); n != 1 {
 			t.Fatalf("%d publish entries, want 1", n)
@@ -126,7 +126,8 @@ func TestScheduledPublishAndUnpublish(t *testing.T) {
 		// Replaced: only the new time counts.
 		e.schedule(tok, page, map[string]any{"publish_at": time.Now().Add(300 * time.Millisecond).UTC().Format(time.RFC3339Nano)}).want(t, 200)
 		e.schedule(tok, page, map[string]any{"publish_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)}).want(t, 200)
-		time.Sleep(1500 * time.Millisecond)
+		// River promotes due jobs every few seconds: give the stale jobs time to run (and do nothing).
+		time.Sleep(7 * time.Second)
 		e.wantPublic404("launch")
 		if n := e.countAudit("page.publish", page.ID); n != 1 {
 			t.Fatalf("%d publish entries after a cancel and a replacement, want 1", n)
@@ -153,7 +154,7 @@ func TestScheduledPublishAfterDowntime(t *testing.T) {
 		// A new node (the old one is gone) starts on the same database.
 		b := secondNode(t, e)
 		b.startJobs()
-		b.waitPublic("overnight", true, 10*time.Second)
+		b.waitPublic("overnight", true, 30*time.Second)
 		if n := b.countAudit("page.publish", page.ID); n != 1 {
 			t.Fatalf("%d publish entries, want 1", n)
 		}
@@ -181,7 +182,7 @@ func TestScheduledPublishOnceWithTwoNodes(t *testing.T) {
 		pages = append(pages, p)
 	}
 	for _, p := range pages {
-		b.waitPublic(p.Slug, true, 15*time.Second)
+		b.waitPublic(p.Slug, true, 30*time.Second)
 	}
 	time.Sleep(500 * time.Millisecond)
 	for _, p := range pages {

@@ -28,6 +28,7 @@ import (
 	"github.com/quirecms/quire/internal/clientip"
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/delivery"
+	"github.com/quirecms/quire/internal/eventstream"
 	"github.com/quirecms/quire/internal/httpapi"
 	"github.com/quirecms/quire/internal/jobs"
 	"github.com/quirecms/quire/internal/service"
@@ -36,9 +37,10 @@ import (
 	"github.com/quirecms/quire/internal/webhook"
 )
 
-// publicCacheTTL bounds how long a node serves a public page that another
-// node's write made stale; this node's own writes invalidate at once.
-const publicCacheTTL = 5 * time.Second
+// publicCacheTTL is a safety net: this node's writes invalidate its cache
+// at once, other nodes' writes reach it through the event log within a
+// second (see followEvents); the TTL only bounds staleness if that fails.
+const publicCacheTTL = 5 * time.Minute
 
 // Server is a running Quire instance.
 type Server struct {
@@ -50,8 +52,10 @@ type Server struct {
 	Audit *service.Audit
 	Media *service.Media
 	Jobs  *jobs.Queue
-	API   *httpapi.API
-	http  *http.Server
+	// Events follows the event log: live streams, other nodes' changes.
+	Events *eventstream.Hub
+	API    *httpapi.API
+	http   *http.Server
 }
 
 // Options are knobs that only tests and tools turn.
@@ -111,6 +115,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	settings := service.NewSettings(db)
+	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
+		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
 	files, err := OpenMediaStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -121,10 +128,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
-		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace),
-		Ready:    func(r *http.Request) error { return db.Ping(r.Context()) },
-		Log:      log, Registry: prometheus.NewRegistry(), Trusted: trusted,
+		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: settings,
+		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
+		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
+		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
 	})
 	if err := s.bootstrapAdmin(ctx); err != nil {
@@ -154,6 +161,45 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	pages.UseJobs(s.Jobs)
 	s.DB.SetEventHook(sender.OnEvent)
 	return sender, nil
+}
+
+// followEvents returns what a node does with events found in the log. On
+// PostgreSQL several nodes share the database: a public change committed
+// by any node (this one included, harmlessly) drops the affected cache
+// entries here, so that every node serves it within a second. SQLite has
+// one node, whose writes already invalidate its caches.
+func followEvents(d store.Dialect, pages *delivery.Pages, settings *service.Settings) func([]*quire.Event) {
+	if d != store.Postgres {
+		return nil
+	}
+	return func(evs []*quire.Event) {
+		var slugs []string
+		all, publicSettings := false, false
+		for _, ev := range evs {
+			if !ev.Public {
+				continue
+			}
+			switch ev.ResourceType {
+			case "page":
+				slugs = append(slugs, ev.Slug)
+				if ev.PreviousSlug != "" {
+					slugs = append(slugs, ev.PreviousSlug)
+				}
+			case "media":
+				all = true
+			case "setting":
+				publicSettings = true
+			}
+		}
+		if all {
+			pages.InvalidateAll()
+		} else if len(slugs) > 0 {
+			pages.Invalidate(slugs...)
+		}
+		if publicSettings {
+			settings.InvalidatePublic()
+		}
+	}
 }
 
 // OpenMediaStorage opens where media bytes are kept: the S3 bucket when
@@ -289,9 +335,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	if err := s.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+	if err := s.StartJobs(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	s.http.RegisterOnShutdown(s.Events.Close) // streams never end on their own
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("quire is listening", "addr", ln.Addr().String(), "config", s.cfg)
@@ -313,14 +360,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) stopJobs() error {
+	s.Events.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	return s.Jobs.Stop(ctx)
 }
 
-// StartJobs runs the background workers without serving HTTP (tests that
-// drive the API directly); StopJobs stops them.
-func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(ctx) }
+// StartJobs runs the background work — the job queue and the event log
+// follower — without serving HTTP (Serve calls it; so do tests that drive
+// the API directly); StopJobs stops it.
+func (s *Server) StartJobs(ctx context.Context) error {
+	go s.Events.Run(ctx)
+	return s.Jobs.Start(ctx)
+}
 
 // StopJobs stops the background workers started by StartJobs.
 func (s *Server) StopJobs() error { return s.stopJobs() }

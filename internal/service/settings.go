@@ -198,6 +198,10 @@ type publicSettings struct {
 	gen   uint64 // bumped by every invalidation
 }
 
+// InvalidatePublic drops the cached public settings document: another
+// node changed a public setting.
+func (s *Settings) InvalidatePublic() { s.public.invalidate() }
+
 func (c *publicSettings) invalidate() {
 	c.mu.Lock()
 	c.doc, c.gen = nil, c.gen+1

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/quirecms/quire"
 )
@@ -79,4 +80,25 @@ func (tx *Tx) EventsAfter(ctx context.Context, after int64, limit int) ([]*quire
 		out = append(out, e)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// EventBounds returns the lowest and highest seq still recorded (0, 0 when
+// there are none).
+func (tx *Tx) EventBounds(ctx context.Context) (first, last int64, err error) {
+	var lo, hi sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT MIN(seq), MAX(seq) FROM events`).Scan(&lo, &hi); err != nil {
+		return 0, 0, mapErr(err)
+	}
+	return lo.Int64, hi.Int64, nil
+}
+
+// PruneEvents removes events recorded before before, always keeping the
+// newest, so that seq never starts over (streams resume by seq).
+func (tx *Tx) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT MAX(seq) FROM events)`, before)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
 }
