@@ -20,13 +20,13 @@ import (
 // with one active webhook endpoint (so each event also writes a delivery
 // row and a River job), against the write itself:
 //
-//	go test -bench EventRecording -run '^$' ./internal/httpapi/
+//		go test -bench EventRecording -run '^$' ./internal/httpapi/
 //
-//   - write: a title change through the page service (lock, update, rehash,
-//     audit entry, event, delivery, job, reload) — the whole write;
-//   - event: one transaction that records only an event (row, hook, delivery, job);
-//   - empty: one transaction that does nothing — subtracted from event, since
-//     in a real write the event shares the write's transaction.
+//	  - write: a title change through the page service (lock, update, rehash,
+//	    audit entry, event, delivery, job, reload) — the whole write;
+//	  - event: one transaction that records only an event (row, hook, delivery, job);
+//	  - empty: one transaction that does nothing — subtracted from event, since
+//	    in a real write the event shares the write's transaction.
 //
 // (event − empty) / write is the share of a write spent recording its event.
 func BenchmarkEventRecording(b *testing.B) {

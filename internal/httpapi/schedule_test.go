@@ -86,7 +86,7 @@ func TestScheduledPublishAndUnpublish(t *testing.T) {
 		page := e.createPage(tok, "launch", "Launch", blk("paragraph", map[string]any{"text": "v1"}))
 		at := time.Now().Add(700 * time.Millisecond)
 		var s quire.PageSchedule
-		e.schedule(tok, page, map[string]any{"publish_at": at.UTC().Format(time.RFC3339Nano), "unpublish_at": at.Add(2*time.Second).UTC().Format(time.RFC3339Nano), "note": "launch"}).
+		e.schedule(tok, page, map[string]any{"publish_at": at.UTC().Format(time.RFC3339Nano), "unpublish_at": at.Add(2 * time.Second).UTC().Format(time.RFC3339Nano), "note": "launch"}).
 			want(t, 200).json(t, &s)
 		if s.PublishAt == nil || s.UnpublishAt == nil {
 			t.Fatalf("schedule %+v", s)
