@@ -62,6 +62,11 @@ type Config struct {
 	S3SecretKey       string
 	S3PathStyle       bool
 	S3Prefix          string
+
+	WebhookAllowPrivate bool
+	WebhookDisableAfter time.Duration
+	WebhookSecretGrace  time.Duration
+	EventRetention      time.Duration
 }
 
 // setting is one row of the settings table: the variable, its flag twin,
@@ -112,6 +117,10 @@ var settings = []setting{
 	{"QUIRE_S3_SECRET_KEY", "s3-secret-key", "", "secret access key for the bucket (prefer QUIRE_S3_SECRET_KEY_FILE)", true, text(func(c *Config) *string { return &c.S3SecretKey }, nil)},
 	{"QUIRE_S3_PATH_STYLE", "s3-path-style", "false", "address the bucket in the path (http://host/bucket/key), as most self-hosted S3 services need", false, boolean(func(c *Config) *bool { return &c.S3PathStyle })},
 	{"QUIRE_S3_PREFIX", "s3-prefix", "", "key prefix inside the bucket, so that several installations can share one", false, text(func(c *Config) *string { return &c.S3Prefix }, nil)},
+	{"QUIRE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhook deliveries reach loopback, private and link-local addresses (tests, private networks); off, they are refused at connect time", false, boolean(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
+	{"QUIRE_WEBHOOK_DISABLE_AFTER", "webhook-disable-after", "72h", "a webhook endpoint whose every delivery failed for this long is switched off", false, dur(func(c *Config) *time.Duration { return &c.WebhookDisableAfter })},
+	{"QUIRE_EVENT_RETENTION", "event-retention", "168h", "how long recorded events are kept, so that live streams can resume (Last-Event-ID) after a disconnection", false, dur(func(c *Config) *time.Duration { return &c.EventRetention })},
+	{"QUIRE_WEBHOOK_SECRET_GRACE", "webhook-secret-grace", "24h", "after a webhook secret rotation, how long the old secret signs beside the new one", false, dur(func(c *Config) *time.Duration { return &c.WebhookSecretGrace })},
 }
 
 // Default returns the configuration with nothing set.
@@ -308,6 +317,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("require_if_match", c.RequireIfMatch),
 		slog.String("media_storage", c.MediaStorage()),
+		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
 	)
 }
 

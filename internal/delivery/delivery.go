@@ -49,6 +49,18 @@ func NewPages(db *store.DB, ttl time.Duration) *Pages {
 	return &Pages{db: db, ttl: ttl, maxKeys: 10_000, entries: map[string]*Document{}}
 }
 
+// InvalidateAll drops every cached answer: a change whose pages are not
+// known by slug (media another node deleted or restored).
+func (d *Pages) InvalidateAll() {
+	d.mu.Lock()
+	for s := range d.entries {
+		d.group.Forget(s)
+	}
+	d.entries = map[string]*Document{}
+	d.gen++
+	d.mu.Unlock()
+}
+
 // Invalidate drops the cached answers for slugs, and every cached page of
 // the public list (list.go). The page service calls it after a publish,
 // unpublish, slug change or delete commits.

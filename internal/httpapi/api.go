@@ -7,6 +7,7 @@ package httpapi
 import (
 	"encoding/json"
 	"github.com/quirecms/quire/internal/delivery"
+	"github.com/quirecms/quire/internal/eventstream"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -74,6 +75,8 @@ type Deps struct {
 	Pages    *service.Pages
 	Delivery *delivery.Pages
 	Media    *service.Media
+	Webhooks *service.Webhooks
+	Events   *eventstream.Hub
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
 	MaxUpload   int64
@@ -241,6 +244,9 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/pages/{id}/publish", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish the working copy; the previous published revision is archived (If-Match)", Tag: "revisions", Request: "NoteInput", Responses: map[int]string{200: "Revision", 404: "Problem", 412: "Problem"}, handler: a.publish},
 		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
 		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPageList", 304: ""}, handler: a.listPublicPages},
+		{Method: "GET", Path: v1 + "/pages/{id}/schedule", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "A page's pending scheduled publish and unpublish", Tag: "revisions", Responses: map[int]string{200: "PageSchedule", 404: "Problem"}, handler: a.getSchedule},
+		{Method: "POST", Path: v1 + "/pages/{id}/schedule", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish and/or unpublish the page at a future time, once, whichever node is up then (If-Match); replaces an earlier schedule", Tag: "revisions", Request: "ScheduleInput", Responses: map[int]string{200: "PageSchedule", 404: "Problem", 412: "Problem", 422: "Problem"}, handler: a.schedulePage},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/schedule", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Cancel the page's schedule (If-Match)", Tag: "revisions", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.cancelSchedule},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
 
 		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Scope: quire.ScopeSettings, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
@@ -260,6 +266,17 @@ func (a *API) table() []Route {
 		{Method: "GET", Path: v1 + "/audit-log", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "List audit entries, newest first", Tag: "audit", Query: []string{"resource_type", "resource_id", "user_id", "api_token_id", "action", "since", "until", "cursor"}, Responses: map[int]string{200: "AuditEntryList", 422: "Problem"}, handler: a.listAudit},
 		{Method: "GET", Path: v1 + "/audit-log/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Get an audit entry", Tag: "audit", Responses: map[int]string{200: "AuditEntry", 404: "Problem"}, handler: a.getAudit},
 		{Method: "GET", Path: v1 + "/audit-log/verify", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Verify the audit hash chain", Tag: "audit", Responses: map[int]string{200: "AuditVerification"}, handler: a.verifyAudit},
+		{Method: "GET", Path: v1 + "/webhooks", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "List webhook endpoints", Tag: "webhooks", Responses: map[int]string{200: "WebhookList", 422: "Problem"}, handler: a.listWebhooks},
+		{Method: "POST", Path: v1 + "/webhooks", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Add a webhook endpoint; its signing secret is shown once", Tag: "webhooks", Request: "NewWebhook", Responses: map[int]string{201: "WebhookCreated", 422: "Problem"}, handler: a.createWebhook},
+		{Method: "GET", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Get a webhook endpoint", Tag: "webhooks", Responses: map[int]string{200: "Webhook", 404: "Problem"}, handler: a.getWebhook},
+		{Method: "PATCH", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Change a webhook endpoint's URL, event types, description or switch (If-Match)", Tag: "webhooks", Request: "WebhookPatch", Responses: map[int]string{200: "Webhook", 404: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateWebhook},
+		{Method: "DELETE", Path: v1 + "/webhooks/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Delete a webhook endpoint and its delivery log (If-Match)", Tag: "webhooks", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.deleteWebhook},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/rotate-secret", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Give an endpoint a new signing secret, shown once; the old one also signs for the grace period (If-Match)", Tag: "webhooks", Responses: map[int]string{200: "WebhookCreated", 404: "Problem", 412: "Problem"}, handler: a.rotateWebhookSecret},
+		{Method: "GET", Path: v1 + "/webhooks/{id}/deliveries", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "An endpoint's deliveries, newest first", Tag: "webhooks", Responses: map[int]string{200: "WebhookDeliveryList", 404: "Problem", 422: "Problem"}, handler: a.listDeliveries},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/deliveries/{delivery_id}/redeliver", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Send a delivery's message again (same webhook-id)", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.redeliver},
+		{Method: "POST", Path: v1 + "/webhooks/{id}/test", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, Summary: "Send a webhook.test event to the endpoint", Tag: "webhooks", Responses: map[int]string{202: "WebhookDelivery", 404: "Problem", 409: "Problem"}, handler: a.testWebhook},
+		{Method: "GET", Path: v1 + "/events", MinRole: quire.RoleViewer, Scope: quire.ScopeContentRead, Summary: "Live events as Server-Sent Events (text/event-stream; each data is an Event); resumes after Last-Event-ID within the retention window, heartbeat every 15 s, at most 5 streams per user", Tag: "events", Query: []string{"last_event_id"}, Responses: map[int]string{200: "", 422: "Problem", 429: "Problem"}, handler: a.streamEvents},
+		{Method: "GET", Path: v1 + "/public/events", Summary: "Changes to published pages and public settings as Server-Sent Events (each data is a PublicEvent), to revalidate exactly those", Tag: "public", Query: []string{"last_event_id"}, Responses: map[int]string{200: "", 422: "Problem", 429: "Problem"}, handler: a.streamPublicEvents},
 	}
 }
 

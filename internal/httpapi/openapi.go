@@ -204,6 +204,7 @@ func listOf(item string) obj {
 
 const nextCursorDoc = "Pass as cursor for the next page; null at the end. A filtered list reads a bounded window of rows " +
 	"per request, so a page may hold fewer than limit items, even none, and still have a next cursor."
+
 // apiLicense is the licence the document states. The repository has no
 // licence file yet, so nothing is granted: change this together with it.
 var apiLicense = obj{"name": "Proprietary (all rights reserved)"}

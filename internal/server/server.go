@@ -22,21 +22,26 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/clientip"
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/delivery"
+	"github.com/quirecms/quire/internal/eventstream"
 	"github.com/quirecms/quire/internal/httpapi"
+	"github.com/quirecms/quire/internal/jobs"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/storage"
 	"github.com/quirecms/quire/internal/store"
+	"github.com/quirecms/quire/internal/webhook"
 )
 
-// publicCacheTTL bounds how long a node serves a public page that another
-// node's write made stale; this node's own writes invalidate at once.
-const publicCacheTTL = 5 * time.Second
+// publicCacheTTL is a safety net: this node's writes invalidate its cache
+// at once, other nodes' writes reach it through the event log within a
+// second (see followEvents); the TTL only bounds staleness if that fails.
+const publicCacheTTL = 5 * time.Minute
 
 // Server is a running Quire instance.
 type Server struct {
@@ -47,7 +52,10 @@ type Server struct {
 	Auth  *service.Auth
 	Audit *service.Audit
 	Media *service.Media
-	API   *httpapi.API
+	Jobs  *jobs.Queue
+	// Events follows the event log: live streams, other nodes' changes.
+	Events *eventstream.Hub
+	API    *httpapi.API
 	// metricsAddr is where QUIRE_METRICS_ADDR listens, once Serve runs.
 	metricsAddr atomic.Value
 }
@@ -56,6 +64,10 @@ type Server struct {
 type Options struct {
 	// Argon2 overrides the password hashing cost; zero means auth.DefaultArgon2.
 	Argon2 auth.Argon2Params
+	// JobPollInterval and WebhookRetryBase shorten the job queue's idle
+	// poll and the webhook backoff; zero means the defaults.
+	JobPollInterval  time.Duration
+	WebhookRetryBase time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -101,6 +113,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
+	pages := service.NewPages(db, deliveryPages.Invalidate)
+	sender, err := buildJobs(s, key, opts, pages)
+	if err != nil {
+		return nil, err
+	}
+	settings := service.NewSettings(db)
+	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
+		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
 	files, err := OpenMediaStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -110,8 +130,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		KeepMetadata: cfg.MediaKeepMetadata, Invalidate: deliveryPages.Invalidate, Log: log})
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
-		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
+		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
+		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: settings,
+		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes, MaxPageBody: cfg.MaxPageBody,
@@ -121,6 +142,68 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	return s, nil
+}
+
+// buildJobs makes the durable job queue with its workers (webhook
+// deliveries, scheduled publishing) and hooks the webhook sender into event
+// recording: from then on every recorded event enqueues its deliveries in
+// the transaction of its change.
+func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages) (*webhook.Sender, error) {
+	box, err := webhook.NewBox(instanceKey)
+	if err != nil {
+		return nil, err
+	}
+	sender := webhook.New(s.DB, box, webhook.Config{AllowPrivate: s.cfg.WebhookAllowPrivate, DisableAfter: s.cfg.WebhookDisableAfter,
+		RetryBase: opts.WebhookRetryBase, Log: s.log})
+	workers := river.NewWorkers()
+	sender.Register(workers)
+	pages.EnableScheduling(workers)
+	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
+		return nil, err
+	}
+	sender.Use(s.Jobs)
+	pages.UseJobs(s.Jobs)
+	s.DB.SetEventHook(sender.OnEvent)
+	return sender, nil
+}
+
+// followEvents returns what a node does with events found in the log. On
+// PostgreSQL several nodes share the database: a public change committed
+// by any node (this one included, harmlessly) drops the affected cache
+// entries here, so that every node serves it within a second. SQLite has
+// one node, whose writes already invalidate its caches.
+func followEvents(d store.Dialect, pages *delivery.Pages, settings *service.Settings) func([]*quire.Event) {
+	if d != store.Postgres {
+		return nil
+	}
+	return func(evs []*quire.Event) {
+		var slugs []string
+		all, publicSettings := false, false
+		for _, ev := range evs {
+			if !ev.Public {
+				continue
+			}
+			switch ev.ResourceType {
+			case "page":
+				slugs = append(slugs, ev.Slug)
+				if ev.PreviousSlug != "" {
+					slugs = append(slugs, ev.PreviousSlug)
+				}
+			case "media":
+				all = true
+			case "setting":
+				publicSettings = true
+			}
+		}
+		if all {
+			pages.InvalidateAll()
+		} else if len(slugs) > 0 {
+			pages.Invalidate(slugs...)
+		}
+		if publicSettings {
+			settings.InvalidatePublic()
+		}
+	}
 }
 
 // OpenMediaStorage opens where media bytes are kept: the S3 bucket when
@@ -241,13 +324,22 @@ func AuditKey(ctx context.Context, cfg config.Config, db *store.DB, create bool)
 	return checkpointKey(key), nil
 }
 
-// Serve accepts connections on ln until ctx is done, then shuts down
-// gracefully: the HTTP server first, the database last. With
-// QUIRE_METRICS_ADDR set it also serves /metrics there, and stops when
-// either server fails.
+// Serve accepts connections on ln and runs background jobs until ctx is
+// done, then shuts down gracefully: the HTTP servers first (no new work
+// comes in), then the jobs (running ones finish or are handed back to the
+// queue), the database last (Close). With QUIRE_METRICS_ADDR set it also
+// serves /metrics there, and stops when either server fails.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.StartJobs(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return err
+	}
+	return errors.Join(s.serveHTTP(ctx, ln), s.stopJobs())
+}
+
+func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 	if s.cfg.MetricsAddr == "" {
-		return s.serve(ctx, ln, s.API, "quire is listening", "config", s.cfg)
+		return s.serve(ctx, ln, s.API, s.Events.Close, "quire is listening", "config", s.cfg)
 	}
 	mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
 	if err != nil {
@@ -259,11 +351,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		err := s.serve(ctx, mln, s.API.MetricsHandler(), "serving /metrics")
+		err := s.serve(ctx, mln, s.API.MetricsHandler(), nil, "serving /metrics")
 		cancel()
 		errc <- err
 	}()
-	err = s.serve(ctx, ln, s.API, "quire is listening", "config", s.cfg)
+	err = s.serve(ctx, ln, s.API, s.Events.Close, "quire is listening", "config", s.cfg)
 	cancel()
 	return errors.Join(err, <-errc)
 }
@@ -276,8 +368,9 @@ func (s *Server) MetricsAddr() string {
 }
 
 // serve runs one HTTP server on ln until ctx is done; its start is logged
-// as msg with attrs.
-func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, msg string, attrs ...any) error {
+// as msg with attrs. onShutdown, if not nil, runs when the shutdown begins
+// (live event streams never end on their own).
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func(), msg string, attrs ...any) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -287,6 +380,9 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, msg
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if onShutdown != nil {
+		srv.RegisterOnShutdown(onShutdown)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -305,6 +401,24 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, msg
 	}
 	return nil
 }
+
+func (s *Server) stopJobs() error {
+	s.Events.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return s.Jobs.Stop(ctx)
+}
+
+// StartJobs runs the background work — the job queue and the event log
+// follower — without serving HTTP (Serve calls it; so do tests that drive
+// the API directly); StopJobs stops it.
+func (s *Server) StartJobs(ctx context.Context) error {
+	go s.Events.Run(ctx)
+	return s.Jobs.Start(ctx)
+}
+
+// StopJobs stops the background workers started by StartJobs.
+func (s *Server) StopJobs() error { return s.stopJobs() }
 
 // Close releases the database.
 func (s *Server) Close() error { return s.DB.Close() }

@@ -162,7 +162,10 @@ func (s *Media) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 			return err
 		}
 		out = m
-		return audit(ctx, tx, p.UserID, quire.ActionMediaUpdate, "media", id, quire.Changes(before, mediaFields(m)))
+		if err := audit(ctx, tx, p.UserID, quire.ActionMediaUpdate, "media", id, quire.Changes(before, mediaFields(m))); err != nil {
+			return err
+		}
+		return emit(ctx, tx, mediaEvent(quire.EventMediaUpdated, id, false))
 	})
 	return out, err
 }
@@ -226,7 +229,10 @@ func (s *Media) Delete(ctx context.Context, p *quire.Principal, id string, ifMat
 		if len(slugs) > 0 {
 			d["published_pages"] = slugs
 		}
-		return audit(ctx, tx, p.UserID, quire.ActionMediaDelete, "media", id, d)
+		if err := audit(ctx, tx, p.UserID, quire.ActionMediaDelete, "media", id, d); err != nil {
+			return err
+		}
+		return emit(ctx, tx, mediaEvent(quire.EventMediaDeleted, id, len(slugs) > 0))
 	})
 	if err != nil {
 		return err
@@ -273,7 +279,10 @@ func (s *Media) Restore(ctx context.Context, p *quire.Principal, id string, ifMa
 		out = m
 		d := quire.Changes(map[string]any{"deleted_at": deletedAt}, map[string]any{"deleted_at": nil})
 		d["filename"] = m.Filename
-		return audit(ctx, tx, p.UserID, quire.ActionMediaRestore, "media", id, d)
+		if err := audit(ctx, tx, p.UserID, quire.ActionMediaRestore, "media", id, d); err != nil {
+			return err
+		}
+		return emit(ctx, tx, mediaEvent(quire.EventMediaRestored, id, len(slugs) > 0))
 	})
 	if err != nil {
 		return nil, err
@@ -318,7 +327,10 @@ func (s *Media) Purge(ctx context.Context, p *quire.Principal, id string, ifMatc
 		key = m.StorageKey
 		d := quire.Changes(mediaFields(m), nil)
 		d["was_deleted"] = m.DeletedAt != nil
-		return audit(ctx, tx, p.UserID, quire.ActionMediaPurge, "media", id, d)
+		if err := audit(ctx, tx, p.UserID, quire.ActionMediaPurge, "media", id, d); err != nil || m.DeletedAt != nil {
+			return err // purging deleted media: its media.deleted event was sent when it was deleted
+		}
+		return emit(ctx, tx, mediaEvent(quire.EventMediaDeleted, id, false))
 	})
 	if err != nil {
 		return err

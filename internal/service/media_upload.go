@@ -255,7 +255,10 @@ func (u *Upload) Commit(ctx context.Context, p *quire.Principal, alt, title stri
 				return err
 			}
 			out, created = &m, true
-			return audit(ctx, tx, p.UserID, quire.ActionMediaUpload, "media", m.ID, quire.Changes(nil, mediaFields(&m)))
+			if err := audit(ctx, tx, p.UserID, quire.ActionMediaUpload, "media", m.ID, quire.Changes(nil, mediaFields(&m))); err != nil {
+				return err
+			}
+			return emit(ctx, tx, mediaEvent(quire.EventMediaCreated, m.ID, false))
 		})
 		if err != nil && errors.Is(err, store.ErrUniqueViolation) && attempt == 0 {
 			continue

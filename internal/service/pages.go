@@ -14,6 +14,7 @@ import (
 type Pages struct {
 	db         *store.DB
 	invalidate func(slugs ...string)
+	jobs       JobQueue // scheduled publishing (schedule.go)
 }
 
 // NewPages returns the page service; invalidate is told every slug whose
@@ -177,6 +178,9 @@ func (s *Pages) Create(ctx context.Context, p *quire.Principal, in NewPage) (*qu
 		if err := audit(ctx, tx, p.UserID, ActionPageCreate, "page", page.ID, quire.Changes(nil, after)); err != nil {
 			return err
 		}
+		if err := emit(ctx, tx, pageEvent(quire.EventPageCreated, page, 0, false)); err != nil {
+			return err
+		}
 		page, err = reload(ctx, tx, page.ID)
 		return err
 	})
@@ -238,6 +242,13 @@ func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMat
 			slugs = []string{oldSlug, page.Slug}
 		}
 		if err := audit(ctx, tx, p.UserID, action, "page", id, details); err != nil {
+			return err
+		}
+		ev := pageEvent(quire.EventPageUpdated, page, 0, slugs != nil)
+		if page.Slug != oldSlug {
+			ev.PreviousSlug = oldSlug
+		}
+		if err := emit(ctx, tx, ev); err != nil {
 			return err
 		}
 		out, err = reload(ctx, tx, id)
@@ -475,7 +486,10 @@ func (s *Pages) Delete(ctx context.Context, p *quire.Principal, id string, ifMat
 		if err := tx.DeletePage(ctx, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, p.UserID, ActionPageDelete, "page", id, quire.Changes(pageFields(page), nil))
+		if err := audit(ctx, tx, p.UserID, ActionPageDelete, "page", id, quire.Changes(pageFields(page), nil)); err != nil {
+			return err
+		}
+		return emit(ctx, tx, pageEvent(quire.EventPageDeleted, page, 0, published))
 	})
 	if err != nil {
 		return err

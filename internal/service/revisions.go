@@ -78,25 +78,40 @@ func (s *Pages) Publish(ctx context.Context, p *quire.Principal, id string, ifMa
 		if err != nil {
 			return err
 		}
-		previous := page.PublishedRevisionID
-		if _, err := tx.ArchivePublished(ctx, id); err != nil {
-			return err
-		}
-		if rev, err = snapshot(ctx, tx, page, p.UserID, quire.RevisionPublished, note); err != nil {
-			return err
-		}
-		if err := tx.SetPublishedRevision(ctx, id, &rev.ID); err != nil {
-			return err
-		}
 		slug = page.Slug
-		details := map[string]any{"revision": rev.Number, "revision_id": rev.ID, "note": note, "previous_revision_id": previous}
-		return audit(ctx, tx, p.UserID, ActionPublish, "page", id, details)
+		rev, err = publishLocked(ctx, tx, p.UserID, page, note, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.invalidate(slug)
 	return rev, nil
+}
+
+// publishLocked publishes the working copy of a page locked in tx, with
+// its audit entry (plus extra details) and event: the one publish path,
+// for editors and for the scheduler.
+func publishLocked(ctx context.Context, tx *store.Tx, actor string, page *quire.Page, note string, extra map[string]any) (*quire.Revision, error) {
+	previous := page.PublishedRevisionID
+	if _, err := tx.ArchivePublished(ctx, page.ID); err != nil {
+		return nil, err
+	}
+	rev, err := snapshot(ctx, tx, page, actor, quire.RevisionPublished, note)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SetPublishedRevision(ctx, page.ID, &rev.ID); err != nil {
+		return nil, err
+	}
+	details := map[string]any{"revision": rev.Number, "revision_id": rev.ID, "note": note, "previous_revision_id": previous}
+	for k, v := range extra {
+		details[k] = v
+	}
+	if err := audit(ctx, tx, actor, ActionPublish, "page", page.ID, details); err != nil {
+		return nil, err
+	}
+	return rev, emit(ctx, tx, pageEvent(quire.EventPagePublished, page, rev.Number, true))
 }
 
 // Unpublish archives the published revision; the page leaves public delivery.
@@ -110,22 +125,7 @@ func (s *Pages) Unpublish(ctx context.Context, p *quire.Principal, id string, if
 		if err != nil {
 			return err
 		}
-		if page.PublishedRevisionID == nil {
-			return quire.Errorf(quire.ECONFLICT, "the page is not published")
-		}
-		// The number, as in every other revision entry, tells an auditor
-		// which version went offline without a second lookup.
-		rev, err := tx.Revision(ctx, id, *page.PublishedRevisionID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ArchivePublished(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.SetPublishedRevision(ctx, id, nil); err != nil {
-			return err
-		}
-		if err := audit(ctx, tx, p.UserID, ActionUnpublish, "page", id, map[string]any{"revision": rev.Number, "revision_id": rev.ID}); err != nil {
+		if err := unpublishLocked(ctx, tx, p.UserID, page, nil); err != nil {
 			return err
 		}
 		out, err = reload(ctx, tx, id)
@@ -136,6 +136,34 @@ func (s *Pages) Unpublish(ctx context.Context, p *quire.Principal, id string, if
 	}
 	s.invalidate(out.Slug)
 	return out, nil
+}
+
+// unpublishLocked archives the published revision of a page locked in tx,
+// with its audit entry (plus extra details) and event.
+func unpublishLocked(ctx context.Context, tx *store.Tx, actor string, page *quire.Page, extra map[string]any) error {
+	if page.PublishedRevisionID == nil {
+		return quire.Errorf(quire.ECONFLICT, "the page is not published")
+	}
+	// The number, as in every other revision entry, tells an auditor
+	// which version went offline without a second lookup.
+	rev, err := tx.Revision(ctx, page.ID, *page.PublishedRevisionID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ArchivePublished(ctx, page.ID); err != nil {
+		return err
+	}
+	if err := tx.SetPublishedRevision(ctx, page.ID, nil); err != nil {
+		return err
+	}
+	details := map[string]any{"revision": rev.Number, "revision_id": rev.ID}
+	for k, v := range extra {
+		details[k] = v
+	}
+	if err := audit(ctx, tx, actor, ActionUnpublish, "page", page.ID, details); err != nil {
+		return err
+	}
+	return emit(ctx, tx, pageEvent(quire.EventPageUnpublished, page, rev.Number, true))
 }
 
 // Restore copies a revision's snapshot back into the working copy. What the

@@ -107,7 +107,10 @@ func putSetting(ctx context.Context, tx *store.Tx, p *quire.Principal, key strin
 		if err := tx.CreateSetting(ctx, out); err != nil {
 			return nil, false, err
 		}
-		return out, true, audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out)))
+		if err := audit(ctx, tx, p.UserID, quire.ActionSettingCreate, "setting", key, quire.Changes(nil, settingFields(out))); err != nil {
+			return nil, false, err
+		}
+		return out, true, emit(ctx, tx, settingEvent(quire.EventSettingChanged, key, out.Public))
 	}
 	if err != nil {
 		return nil, false, err
@@ -123,7 +126,10 @@ func putSetting(ctx context.Context, tx *store.Tx, p *quire.Principal, key strin
 	if err := tx.UpdateSetting(ctx, out); err != nil {
 		return nil, false, err
 	}
-	return out, false, audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out)))
+	if err := audit(ctx, tx, p.UserID, quire.ActionSettingUpdate, "setting", key, quire.Changes(before, settingFields(out))); err != nil {
+		return nil, false, err
+	}
+	return out, false, emit(ctx, tx, settingEvent(quire.EventSettingChanged, key, cur.Public || out.Public))
 }
 
 // Delete removes a setting.
@@ -142,7 +148,10 @@ func (s *Settings) Delete(ctx context.Context, p *quire.Principal, key string, i
 		if err := tx.DeleteSetting(ctx, key, cur.Version); err != nil {
 			return err
 		}
-		return audit(ctx, tx, p.UserID, quire.ActionSettingDelete, "setting", key, quire.Changes(settingFields(cur), nil))
+		if err := audit(ctx, tx, p.UserID, quire.ActionSettingDelete, "setting", key, quire.Changes(settingFields(cur), nil)); err != nil {
+			return err
+		}
+		return emit(ctx, tx, settingEvent(quire.EventSettingDeleted, key, cur.Public))
 	})
 	if err != nil {
 		return err
@@ -202,6 +211,10 @@ type publicSettings struct {
 	built time.Time
 	gen   uint64 // bumped by every invalidation
 }
+
+// InvalidatePublic drops the cached public settings document: another
+// node changed a public setting.
+func (s *Settings) InvalidatePublic() { s.public.invalidate() }
 
 func (c *publicSettings) invalidate() {
 	c.mu.Lock()

@@ -51,6 +51,8 @@ type DB struct {
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
 	timeout time.Duration
 	health  health
+	// eventHook runs in the transaction of every recorded event (events.go).
+	eventHook EventHook
 }
 
 // Options tune how the store talks to its database.
@@ -228,7 +230,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return db.migrateJobs(ctx)
 }
 
 // MigrationStatus is one line of `quire migrate status`.

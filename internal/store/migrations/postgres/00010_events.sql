@@ -1,0 +1,23 @@
+-- +goose Up
+-- events records every change that others may want to learn about, in the
+-- same transaction as the change. seq is assigned under the audit lock, so
+-- that it grows in commit order (a stream resuming after seq N misses nothing;
+-- a sequence would hand out numbers in start order, not commit order).
+-- Rows hold identifiers only, never content. The background job queue
+-- (River) keeps its own tables, created by River's migrator after ours.
+CREATE TABLE events (
+    seq           BIGINT PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    type          TEXT NOT NULL,
+    at            TIMESTAMPTZ NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id   TEXT NOT NULL,
+    slug          TEXT NOT NULL DEFAULT '',
+    previous_slug TEXT NOT NULL DEFAULT '',
+    revision      INTEGER NOT NULL DEFAULT 0,
+    public        BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX events_at_idx ON events (at);
+
+-- +goose Down
+-- Forward-only.

@@ -1,0 +1,46 @@
+-- +goose Up
+-- Webhook endpoints. The signing secret is needed to sign, so it cannot be
+-- hashed: it is stored encrypted (AES-GCM under a key derived from the
+-- instance key). During a rotation the previous secret signs too, until
+-- previous_secret_until. event_types is a JSON array; empty means all.
+CREATE TABLE webhooks (
+    id                    TEXT PRIMARY KEY,
+    url                   TEXT NOT NULL,
+    description           TEXT NOT NULL DEFAULT '',
+    event_types           TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(event_types)),
+    active                INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    secret_enc            TEXT NOT NULL,
+    previous_secret_enc   TEXT,
+    previous_secret_until TEXT,
+    failing_since         TEXT,
+    disabled_reason       TEXT NOT NULL DEFAULT '',
+    created_by            TEXT REFERENCES users (id) ON DELETE SET NULL,
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL,
+    version               INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX webhooks_active_idx ON webhooks (active);
+
+-- One row per message to one endpoint; the job queue retries it. payload
+-- is the exact body sent, so that every attempt and a redelivery carry the
+-- same message. Listed newest first by id (UUIDv7: time ordered).
+CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    webhook_id      TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id        TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    response_code   INTEGER,
+    response_body   TEXT NOT NULL DEFAULT '',
+    error           TEXT NOT NULL DEFAULT '',
+    duration_ms     INTEGER,
+    next_attempt_at TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_list_idx ON webhook_deliveries (webhook_id, id);
+
+-- +goose Down
+-- Forward-only.
