@@ -43,6 +43,7 @@ type Config struct {
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
 	PublicMaxAge    time.Duration
+	PreviewURL      string // front-end preview URL template with {token} and {slug}
 
 	MediaTypes        string // comma-separated detected types accepted on upload
 	MediaMaxPixels    int64
@@ -86,6 +87,7 @@ var settings = []setting{
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
+	{"QUIRE_PREVIEW_URL", "preview-url", "", "front-end address of preview links, with {token} (required) and {slug} placeholders, e.g. https://site.example/api/preview?token={token}&slug={slug}; empty means preview answers carry no url", false, text(func(c *Config) *string { return &c.PreviewURL }, checkPreviewURL)},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
@@ -431,6 +433,19 @@ func checkHTTPURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return errors.New("must be an http:// or https:// URL without credentials, such as https://s3.eu-west-1.amazonaws.com")
+	}
+	return nil
+}
+
+// checkPreviewURL accepts an absolute http(s) URL template that places the
+// token somewhere: without {token} the front-end could not fetch anything.
+func checkPreviewURL(v string) error {
+	if !strings.Contains(v, "{token}") {
+		return errors.New("must contain {token}, e.g. https://site.example/api/preview?token={token}&slug={slug}")
+	}
+	u, err := url.Parse(quire.PreviewURL(v, "t", "s"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New("must be an http:// or https:// URL without credentials, e.g. https://site.example/api/preview?token={token}&slug={slug}")
 	}
 	return nil
 }

@@ -56,6 +56,7 @@ type Deps struct {
 	Settings *service.Settings
 	Pages    *service.Pages
 	Delivery *delivery.Pages
+	Previews *service.Previews
 	Media    *service.Media
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
@@ -199,6 +200,10 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/pages/{id}/unpublish", MinRole: quire.RoleEditor, Summary: "Archive the published revision (If-Match)", Tag: "revisions", Responses: map[int]string{200: "Page", 409: "Problem", 412: "Problem"}, handler: a.unpublish},
 		{Method: "GET", Path: v1 + "/public/pages", Summary: "Published pages, most recently published first", Tag: "public", Responses: map[int]string{200: "PublicPageList"}, handler: a.listPublicPages},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
+		{Method: "POST", Path: v1 + "/pages/{id}/previews", MinRole: quire.RoleAuthor, Summary: "Create a preview link for a revision or the working copy (authors: own pages); the token is shown once", Tag: "previews", Request: "NewPreview", Responses: map[int]string{201: "PreviewCreated", 404: "Problem", 409: "Problem", 422: "Problem"}, handler: a.createPreview},
+		{Method: "GET", Path: v1 + "/pages/{id}/previews", MinRole: quire.RoleAuthor, Summary: "A page's live preview links, newest first (authors: own pages)", Tag: "previews", Responses: map[int]string{200: "PreviewList", 404: "Problem"}, handler: a.listPreviews},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/previews/{pid}", MinRole: quire.RoleAuthor, Summary: "Revoke a preview link at once (authors: own pages)", Tag: "previews", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokePreview},
+		{Method: "GET", Path: v1 + "/preview/{token}", Summary: "What a preview link shows: the public page's shape plus preview and its revision (no-store, noindex)", Tag: "public", Responses: map[int]string{200: "PreviewPage", 404: "Problem"}, handler: a.preview},
 
 		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
 		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},
