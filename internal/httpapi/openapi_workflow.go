@@ -36,8 +36,43 @@ func init() {
 				"id": str(), "type": str(), "content": obj{"type": "object", "description": "As in PublicPage"},
 			})},
 		}),
+		"RevisionDiff": revisionDiffSchema(),
 	}
 	for name, s := range workflow {
 		schemas[name] = s
 	}
+}
+
+// revisionDiffSchema describes the answer of the revision diff; see
+// docs/revisions.md for what each part means.
+func revisionDiffSchema() obj {
+	nullableInt := obj{"type": []string{"integer", "null"}, "minimum": 0}
+	side := object([]string{"revision_id", "number", "working_copy"}, obj{
+		"revision_id": obj{"type": []string{"string", "null"}}, "number": obj{"type": []string{"integer", "null"}},
+		"working_copy": obj{"type": "boolean"},
+	})
+	field := obj{"oneOf": []obj{{"type": "null"}, object([]string{"from", "to"}, obj{"from": str(), "to": str()})}}
+	patchOp := object([]string{"op", "path"}, obj{
+		"op":    str("enum", []string{"add", "remove", "replace", "test"}),
+		"path":  str("description", "JSON Pointer (RFC 6901) inside the block's content"),
+		"value": obj{"description": "For add and replace the new value; for test the old one"},
+	})
+	textChange := object([]string{"op", "text"}, obj{"op": str("enum", []string{"equal", "delete", "insert"}), "text": str()})
+	block := object([]string{"id", "change", "type", "old_position", "new_position", "moved"}, obj{
+		"id": str(), "change": str("enum", []string{quire.BlockAdded, quire.BlockRemoved, quire.BlockChanged, quire.BlockMoved}),
+		"type": str(), "old_type": str("description", "The block's type before, when it changed"),
+		"old_position": nullableInt, "new_position": nullableInt,
+		"moved":     obj{"type": "boolean", "description": "The block changed place relative to the blocks both sides share"},
+		"content":   obj{"type": "object", "description": "The whole content of an added or removed block"},
+		"patch":     obj{"type": "array", "items": patchOp, "description": "RFC 6902 JSON Patch from the old content to the new; a test of the old value precedes each replace and remove"},
+		"text_diff": obj{"type": "array", "items": textChange, "description": "Word-level diff of the visible text (rich_text without markup; paragraph, heading, quote text)"},
+	})
+	count := obj{"type": "integer", "minimum": 0}
+	return object([]string{"from", "to", "identical", "title", "slug", "blocks", "summary"}, obj{
+		"from": side, "to": side, "identical": obj{"type": "boolean"}, "title": field, "slug": field,
+		"blocks": obj{"type": "array", "items": block},
+		"summary": object([]string{"added", "removed", "changed", "moved", "unchanged"}, obj{
+			"added": count, "removed": count, "changed": count, "moved": count, "unchanged": count,
+		}),
+	})
 }

@@ -69,3 +69,12 @@ func (a *API) preview(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
 }
+
+func (a *API) diffRevisions(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Pages.Diff(r.Context(), principal(r.Context()), r.PathValue("id"), r.PathValue("rid"), r.URL.Query().Get("to"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
