@@ -37,22 +37,81 @@ func diffSeq[T comparable](a, b []T) []edit {
 		out = append(out, edit{editEqual, i, i})
 	}
 	am, bm := a[pre:len(a)-suf], b[pre:len(b)-suf]
-	mid, ok := myers(am, bm)
-	if !ok {
-		mid = mid[:0]
-		for i := range am {
-			mid = append(mid, edit{Kind: editDelete, A: i})
-		}
-		for j := range bm {
-			mid = append(mid, edit{Kind: editInsert, B: j})
-		}
-	}
-	for _, e := range mid {
+	for _, e := range diffMiddle(am, bm) {
 		out = append(out, edit{e.Kind, e.A + pre, e.B + pre})
 	}
 	for i := 0; i < suf; i++ {
 		out = append(out, edit{editEqual, len(a) - suf + i, len(b) - suf + i})
 	}
+	return out
+}
+
+// diffMiddle runs Myers on the elements that occur on both sides only: an
+// element the other side lacks can never be matched, so setting it aside
+// keeps the script shortest, and a rewritten text (no word in common)
+// costs nothing. The set-aside elements are deleted or inserted in place.
+func diffMiddle[T comparable](a, b []T) []edit {
+	inA := make(map[T]bool, len(a))
+	for _, x := range a {
+		inA[x] = true
+	}
+	inB := make(map[T]bool, len(b))
+	for _, x := range b {
+		inB[x] = true
+	}
+	var fa, fb []T
+	var ia, ib []int // original index of each kept element
+	for i, x := range a {
+		if inB[x] {
+			fa, ia = append(fa, x), append(ia, i)
+		}
+	}
+	for j, x := range b {
+		if inA[x] {
+			fb, ib = append(fb, x), append(ib, j)
+		}
+	}
+	script, ok := myers(fa, fb)
+	if !ok { // too far apart: everything goes and comes
+		script = script[:0]
+		for i := range fa {
+			script = append(script, edit{Kind: editDelete, A: i})
+		}
+		for j := range fb {
+			script = append(script, edit{Kind: editInsert, B: j})
+		}
+	}
+	out := make([]edit, 0, len(a)+len(b))
+	na, nb := 0, 0 // next original index of a and b not yet emitted
+	flushA := func(upto int) {
+		for ; na < upto; na++ {
+			out = append(out, edit{Kind: editDelete, A: na})
+		}
+	}
+	flushB := func(upto int) {
+		for ; nb < upto; nb++ {
+			out = append(out, edit{Kind: editInsert, B: nb})
+		}
+	}
+	for _, e := range script {
+		switch e.Kind {
+		case editEqual:
+			flushA(ia[e.A])
+			flushB(ib[e.B])
+			out = append(out, edit{editEqual, ia[e.A], ib[e.B]})
+			na, nb = na+1, nb+1
+		case editDelete:
+			flushA(ia[e.A])
+			out = append(out, edit{Kind: editDelete, A: ia[e.A]})
+			na++
+		case editInsert:
+			flushB(ib[e.B])
+			out = append(out, edit{Kind: editInsert, B: ib[e.B]})
+			nb++
+		}
+	}
+	flushA(len(a))
+	flushB(len(b))
 	return out
 }
 

@@ -20,22 +20,30 @@ type TextChange struct {
 func WordDiff(a, b string) []TextChange {
 	wa, wb := strings.Fields(a), strings.Fields(b)
 	var out []TextChange
+	var run []string // words of the run being built, joined once it ends
+	op := ""
+	end := func() {
+		if len(run) > 0 {
+			out = append(out, TextChange{op, strings.Join(run, " ")})
+		}
+	}
 	for _, e := range diffSeq(wa, wb) {
-		op, word := "equal", ""
+		next, word := "equal", ""
 		switch e.Kind {
 		case editEqual:
 			word = wa[e.A]
 		case editDelete:
-			op, word = "delete", wa[e.A]
+			next, word = "delete", wa[e.A]
 		case editInsert:
-			op, word = "insert", wb[e.B]
+			next, word = "insert", wb[e.B]
 		}
-		if n := len(out); n > 0 && out[n-1].Op == op {
-			out[n-1].Text += " " + word
-			continue
+		if next != op {
+			end()
+			op, run = next, run[:0]
 		}
-		out = append(out, TextChange{op, word})
+		run = append(run, word)
 	}
+	end()
 	return out
 }
 

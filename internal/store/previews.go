@@ -87,14 +87,3 @@ func (tx *Tx) CountLivePreviews(ctx context.Context, pageID string) (int, error)
 func (tx *Tx) DeletePreview(ctx context.Context, pageID, id string) error {
 	return tx.execOne(ctx, errPreviewNotFound, `DELETE FROM page_previews WHERE page_id = ? AND id = ?`, pageID, id)
 }
-
-// DeleteExpiredPreviews removes previews that expired before now, at
-// most limit of them, and says how many went.
-func (tx *Tx) DeleteExpiredPreviews(ctx context.Context, limit int) (int64, error) {
-	res, err := tx.exec(ctx, `DELETE FROM page_previews WHERE id IN (SELECT id FROM page_previews WHERE expires_at <= ? LIMIT ?)`, tx.now, limit)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return n, mapErr(err)
-}
