@@ -29,7 +29,7 @@ func revisionsPrune(ctx context.Context, args []string, env Env) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	policy := quire.RetentionPolicy{KeepLast: cfg.RevisionsKeep, KeepFor: cfg.RevisionsKeepFor}
+	policy := quire.RetentionPolicy{KeepLast: cfg.RevisionsKeep, KeepFor: cfg.RevisionsMinAge}
 	r, err := service.NewRetention(db, policy)
 	if err != nil {
 		return err

@@ -24,28 +24,28 @@ import (
 
 // Config is every setting of `quire serve`.
 type Config struct {
-	Addr             string
-	DataDir          string
-	DatabaseURL      string
-	AdminEmail       string
-	AdminPassword    string
-	JWTSecret        string
-	AccessTokenTTL   time.Duration
-	RefreshTokenTTL  time.Duration
-	LogFormat        string
-	LogLevel         string
-	TrustedProxies   string
-	CORSOrigins      string
-	MaxBodyBytes     int64
-	MaxUploadBytes   int64
-	LoginFailures    int
-	LoginIPFailures  int
-	LoginWindow      time.Duration
-	ShutdownTimeout  time.Duration
-	PublicMaxAge     time.Duration
-	PreviewURL       string        // front-end preview URL template with {token} and {slug}
-	RevisionsKeep    int           // retention: newest revisions kept per page
-	RevisionsKeepFor time.Duration // retention: revisions younger than this are kept
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	AdminEmail      string
+	AdminPassword   string
+	JWTSecret       string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	LogFormat       string
+	LogLevel        string
+	TrustedProxies  string
+	CORSOrigins     string
+	MaxBodyBytes    int64
+	MaxUploadBytes  int64
+	LoginFailures   int
+	LoginIPFailures int
+	LoginWindow     time.Duration
+	ShutdownTimeout time.Duration
+	PublicMaxAge    time.Duration
+	PreviewURL      string        // front-end preview URL template with {token} and {slug}
+	RevisionsKeep   int           // retention: newest revisions kept per page
+	RevisionsMinAge time.Duration // retention: revisions younger than this are kept
 
 	MediaTypes        string // comma-separated detected types accepted on upload
 	MediaMaxPixels    int64
@@ -91,7 +91,7 @@ var settings = []setting{
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
 	{"QUIRE_PREVIEW_URL", "preview-url", "", "front-end address of preview links, with {token} (required) and {slug} placeholders, e.g. https://site.example/api/preview?token={token}&slug={slug}; empty means preview answers carry no url", false, text(func(c *Config) *string { return &c.PreviewURL }, checkPreviewURL)},
 	{"QUIRE_REVISIONS_KEEP", "revisions-keep", "50", "retention: the newest revisions of each page that quire revisions prune always keeps", false, count(func(c *Config) *int { return &c.RevisionsKeep })},
-	{"QUIRE_REVISIONS_KEEP_FOR", "revisions-keep-for", "2160h", "retention: revisions younger than this are always kept (2160h is 90 days); published ones and those of live preview links are kept whatever their age", false, dur(func(c *Config) *time.Duration { return &c.RevisionsKeepFor })},
+	{"QUIRE_REVISIONS_KEEP_FOR", "revisions-keep-for", "2160h", "retention: revisions younger than this are always kept (2160h is 90 days); published ones and those of live preview links are kept whatever their age", false, dur(func(c *Config) *time.Duration { return &c.RevisionsMinAge })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},

@@ -106,10 +106,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		Invalidate: deliveryPages.Invalidate, Log: log})
 	s.API = httpapi.New(httpapi.Deps{
-		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
+		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Previews: service.NewPreviews(db, cfg.PreviewURL),
-		Auth:     s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
+		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
 		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
