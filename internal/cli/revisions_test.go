@@ -216,3 +216,82 @@ func rawCount(t *testing.T, dsn, query string, args ...any) int {
 	}
 	return n
 }
+
+// Pruning while editors save: the page lock orders them, so no save loses
+// a block content that pruning collected, and every revision left reads.
+func TestRevisionsPruneDuringSaves(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		in := newInstance(t, dsn)
+		srv, err := server.New(ctx, instanceConfig(t, in), slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Argon2: auth.FastArgon2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		u, err := srv.Users.CreateSystem(ctx, service.NewUser{Email: "race@example.com", Password: password, Role: quire.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &quire.Principal{UserID: u.ID, Role: u.Role}
+		pages := service.NewPages(srv.DB, nil)
+		page, err := pages.Create(ctx, p, service.NewPage{Slug: "busy", Title: "Busy", Blocks: []quire.BlockInput{
+			{Type: "paragraph", Content: json.RawMessage(`{"text":"a"}`)}, {Type: "divider", Content: json.RawMessage(`{}`)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Keep only the newest revision, whatever its age: the most pruning can do.
+		r, err := service.NewRetention(srv.DB, quire.RetentionPolicy{KeepLast: 1, KeepFor: time.Nanosecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			for n := 0; n < 30; n++ {
+				blocks := []quire.BlockInput{{Type: "paragraph", Content: json.RawMessage(fmt.Sprintf(`{"text":"save %d"}`, n%3))},
+					{Type: "divider", Content: json.RawMessage(`{}`)}}
+				if _, err := pages.ReplaceBlocks(ctx, p, page.ID, 0, blocks); err != nil {
+					done <- err
+					return
+				}
+				if _, err := pages.SaveDraft(ctx, p, page.ID, ""); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		for running := true; running; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				running = false
+			default:
+			}
+			if _, err := r.Prune(ctx, false, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.Prune(ctx, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		list, err := srv.DB.Reader().Revisions(ctx, page.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Number != 30 {
+			t.Fatalf("%d revisions left, want the newest only", len(list))
+		}
+		rev, err := srv.DB.Reader().Revision(ctx, page.ID, list[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rev.Blocks) != 2 || string(rev.Blocks[0].Content) != `{"text":"save 2"}` {
+			t.Fatalf("newest revision reads %+v", rev.Blocks)
+		}
+		if n := rawCount(t, dsn, `SELECT count(*) FROM revision_contents WHERE page_id = ?`, page.ID); n != 2 {
+			t.Fatalf("%d block contents left for a 2-block revision", n)
+		}
+	})
+}
