@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -68,73 +67,90 @@ func (tx *Tx) putBlocks(ctx context.Context, pageID string, blocks []quire.Snaps
 	return string(enc), err
 }
 
-// loadBlocks reads the blocks that refs (a block_refs value) names.
-func (tx *Tx) loadBlocks(ctx context.Context, pageID, revisionID, refs string) ([]quire.SnapshotBlock, error) {
-	var hashes []string
-	if err := json.Unmarshal([]byte(refs), &hashes); err != nil {
-		return nil, fmt.Errorf("revision %s: stored block references: %w", revisionID, err)
+// blocksJoin joins a revision r to its blocks in order, one row a block
+// (one row of NULLs for a revision without blocks): j.key is the block's
+// place and j.value its hash, from the JSON array block_refs by each
+// database's table function; c is the stored content, NULL if missing.
+// One query reads a revision whole, as one did when blocks were inline.
+func (tx *Tx) blocksJoin() string {
+	refs := `json_each(r.block_refs) AS j`
+	if tx.db.dialect == Postgres {
+		refs = `LATERAL jsonb_array_elements_text(r.block_refs::jsonb) WITH ORDINALITY AS j(value, key)`
 	}
-	out := make([]quire.SnapshotBlock, len(hashes))
-	if len(hashes) == 0 {
-		return out, nil
+	return ` LEFT JOIN ` + refs + ` ON 1 = 1 LEFT JOIN revision_contents c ON c.page_id = r.page_id AND c.hash = j.value`
+}
+
+// snapshotBlockColumns are what blocksJoin adds to each row, scanned by blockCols.
+const snapshotBlockColumns = `j.value, c.block_id, c.type, c.content`
+
+type blockCols struct{ hash, id, typ, content sql.NullString }
+
+func (b *blockCols) dest() []any { return []any{&b.hash, &b.id, &b.typ, &b.content} }
+
+// add appends the row's block, if it has one, to blocks.
+func (b *blockCols) add(blocks []quire.SnapshotBlock, revisionID string) ([]quire.SnapshotBlock, error) {
+	if !b.hash.Valid {
+		return blocks, nil // a revision without blocks
 	}
-	found := make(map[string]quire.SnapshotBlock, len(hashes))
-	args := []any{pageID}
-	seen := map[string]bool{}
-	for _, h := range hashes {
-		if !seen[h] {
-			seen[h] = true
-			args = append(args, h)
-		}
+	if !b.id.Valid {
+		return nil, fmt.Errorf("revision %s: block content %s is missing", revisionID, b.hash.String)
 	}
-	rows, err := tx.query(ctx, `SELECT hash, block_id, type, content FROM revision_contents WHERE page_id = ? AND hash IN (?`+
-		strings.Repeat(", ?", len(args)-2)+`)`, args...)
+	return append(blocks, quire.SnapshotBlock{ID: b.id.String, Type: b.typ.String, Content: json.RawMessage(b.content.String)}), nil
+}
+
+// withCols scans a row's own columns, then extra ones.
+type withCols struct {
+	row   interface{ Scan(...any) error }
+	extra []any
+}
+
+func (w withCols) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
+// discard is n scan destinations that keep nothing: the columns that
+// repeat on every block row after the first.
+func discard(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = new(sql.RawBytes)
+	}
+	return out
+}
+
+// revisionColumnsR are revisionColumns of the table aliased r.
+var revisionColumnsR = "r." + strings.ReplaceAll(revisionColumns, ", ", ", r.")
+
+// Revision returns one revision of a page with its snapshot.
+func (tx *Tx) Revision(ctx context.Context, pageID, id string) (*quire.Revision, error) {
+	rows, err := tx.query(ctx, `SELECT `+revisionColumnsR+`, `+snapshotBlockColumns+` FROM page_revisions r`+tx.blocksJoin()+
+		` WHERE r.page_id = ? AND r.id = ? ORDER BY j.key`, pageID, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var rev *quire.Revision
+	blocks := []quire.SnapshotBlock{}
+	skip := discard(strings.Count(revisionColumns, ",") + 1)
 	for rows.Next() {
-		var h, content string
-		var b quire.SnapshotBlock
-		if err := rows.Scan(&h, &b.ID, &b.Type, &content); err != nil {
-			return nil, mapErr(err)
+		var b blockCols
+		if rev == nil {
+			if rev, err = scanRevision(withCols{rows, b.dest()}, false); err != nil {
+				return nil, err
+			}
+		} else if err := rows.Scan(append(skip, b.dest()...)...); err != nil {
+			return nil, mapErr(err) // the revision's columns again: read once is enough
 		}
-		b.Content = json.RawMessage(content)
-		found[h] = b
+		if blocks, err = b.add(blocks, id); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
-	for i, h := range hashes {
-		b, ok := found[h]
-		if !ok {
-			return nil, fmt.Errorf("revision %s: block content %s is missing", revisionID, h)
-		}
-		out[i] = b
+	if rev == nil {
+		return nil, errRevisionNotFound
 	}
-	return out, nil
-}
-
-// refsRow scans a revision row followed by its block_refs column, so that
-// scanRevision serves reads that need the references too.
-type refsRow struct {
-	row  interface{ Scan(...any) error }
-	refs *string
-}
-
-func (r refsRow) Scan(dest ...any) error { return r.row.Scan(append(dest, r.refs)...) }
-
-// Revision returns one revision of a page with its snapshot.
-func (tx *Tx) Revision(ctx context.Context, pageID, id string) (*quire.Revision, error) {
-	var refs string
-	r, err := scanRevision(refsRow{tx.queryRow(ctx, `SELECT `+revisionColumns+`, block_refs FROM page_revisions WHERE page_id = ? AND id = ?`, pageID, id), &refs}, false)
-	if err != nil {
-		return nil, err
-	}
-	if r.Blocks, err = tx.loadBlocks(ctx, pageID, id, refs); err != nil {
-		return nil, err
-	}
-	return r, nil
+	rev.Blocks = blocks
+	return rev, nil
 }
 
 // RevisionMeta returns one revision of a page without its snapshot.
@@ -146,20 +162,36 @@ func (tx *Tx) RevisionMeta(ctx context.Context, pageID, id string) (*quire.Revis
 // slug, or ENOTFOUND when there is none. Drafts are unreachable here: the
 // join goes through published_revision_id only.
 func (tx *Tx) PublishedBySlug(ctx context.Context, slug string) (*PublishedPage, error) {
-	var p PublishedPage
-	var revisionID, refs string
-	err := tx.queryRow(ctx, `SELECT p.id, p.slug, r.title, r.id, r.block_refs, r.published_at, r.number
-		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id
-		WHERE p.slug = ? AND r.status = 'published'`, slug).
-		Scan(&p.PageID, &p.Slug, &p.Title, &revisionID, &refs, scanTime{&p.PublishedAt}, &p.Revision)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errPageNotFound
-	}
+	rows, err := tx.query(ctx, `SELECT p.id, p.slug, r.title, r.id, r.published_at, r.number, `+snapshotBlockColumns+`
+		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id`+tx.blocksJoin()+`
+		WHERE p.slug = ? AND r.status = 'published' ORDER BY j.key`, slug)
 	if err != nil {
-		return nil, mapErr(err)
-	}
-	if p.Blocks, err = tx.loadBlocks(ctx, p.PageID, revisionID, refs); err != nil {
 		return nil, err
 	}
-	return &p, nil
+	defer rows.Close()
+	var p *PublishedPage
+	var revisionID string
+	skip := discard(6)
+	for rows.Next() {
+		var b blockCols
+		if p == nil {
+			p = &PublishedPage{Blocks: []quire.SnapshotBlock{}}
+			err = rows.Scan(append([]any{&p.PageID, &p.Slug, &p.Title, &revisionID, scanTime{&p.PublishedAt}, &p.Revision}, b.dest()...)...)
+		} else {
+			err = rows.Scan(append(skip, b.dest()...)...)
+		}
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if p.Blocks, err = b.add(p.Blocks, revisionID); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	if p == nil {
+		return nil, errPageNotFound
+	}
+	return p, nil
 }
