@@ -189,6 +189,19 @@ func TestRevisionsStoreEachDistinctBlockOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A reference whose content is gone is an error, never a shorter page.
+		h, _, _ := store.StoredBlock(rev.Blocks[9])
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return store.ExecForTest(ctx, tx, `DELETE FROM revision_contents WHERE page_id = ? AND hash = ?`, p.ID, h)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Reader().Revision(ctx, p.ID, ids[2]); err == nil || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("reading a revision with a missing block: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(rev.Blocks) != 10 || string(rev.Blocks[2].Content) != `{"text":"changed in save 2"}` || string(rev.Blocks[3].Content) != `{"text":"block 3"}` || rev.Blocks[9].ID != blocks[9].ID {
 			t.Fatalf("revision 3 reads back %+v", rev.Blocks)
 		}
