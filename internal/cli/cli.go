@@ -44,6 +44,7 @@ Usage:
   quire audit prune --before DATE          remove older entries, keeping the chain verifiable
   quire audit export [--since DATE]        stream entries with their hashes as JSON lines
   quire media gc [--dry-run]               remove stored bytes no media record owns (--min-age 1h)
+  quire revisions prune [--dry-run]        remove revisions the retention policy no longer keeps
   quire help                               show this text
 
 Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
@@ -74,6 +75,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = auditExport(ctx, args[2:], env)
 	case name == "media gc":
 		err = mediaGC(ctx, args[2:], env)
+	case name == "revisions prune":
+		err = revisionsPrune(ctx, args[2:], env)
 	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

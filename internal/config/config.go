@@ -49,6 +49,9 @@ type Config struct {
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
 	PublicMaxAge    time.Duration
+	PreviewURL      string        // front-end preview URL template with {token} and {slug}
+	RevisionsKeep   int           // retention: newest revisions kept per page
+	RevisionsMinAge time.Duration // retention: revisions younger than this are kept
 
 	MediaTypes        string // comma-separated detected types accepted on upload
 	MediaMaxPixels    int64
@@ -104,6 +107,9 @@ var settings = []setting{
 	{"QUIRE_METRICS_ADDR", "metrics-addr", "", "a separate address (host:port) serving only GET /metrics, for a scraper on a private network; empty means none", false, text(func(c *Config) *string { return &c.MetricsAddr }, checkAddr)},
 	{"QUIRE_REQUIRE_IF_MATCH", "require-if-match", "true", "answer 428 to writes to pages, blocks and revisions (PATCH/DELETE page, POST/PUT/PATCH/DELETE blocks, publish, unpublish, restore) that send no If-Match", false, boolean(func(c *Config) *bool { return &c.RequireIfMatch })},
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
+	{"QUIRE_PREVIEW_URL", "preview-url", "", "front-end address of preview links, with {token} (required) and {slug} placeholders, e.g. https://site.example/api/preview?token={token}&slug={slug}; empty means preview answers carry no url", false, text(func(c *Config) *string { return &c.PreviewURL }, checkPreviewURL)},
+	{"QUIRE_REVISIONS_KEEP", "revisions-keep", "50", "retention: the newest revisions of each page that quire revisions prune always keeps", false, count(func(c *Config) *int { return &c.RevisionsKeep })},
+	{"QUIRE_REVISIONS_KEEP_FOR", "revisions-keep-for", "2160h", "retention: revisions younger than this are always kept (2160h is 90 days); published ones and those of live preview links are kept whatever their age", false, dur(func(c *Config) *time.Duration { return &c.RevisionsMinAge })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
@@ -465,6 +471,19 @@ func checkHTTPURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return errors.New("must be an http:// or https:// URL without credentials, such as https://s3.eu-west-1.amazonaws.com")
+	}
+	return nil
+}
+
+// checkPreviewURL accepts an absolute http(s) URL template that places the
+// token somewhere: without {token} the front-end could not fetch anything.
+func checkPreviewURL(v string) error {
+	if !strings.Contains(v, "{token}") {
+		return errors.New("must contain {token}, e.g. https://site.example/api/preview?token={token}&slug={slug}")
+	}
+	u, err := url.Parse(quire.PreviewURL(v, "t", "s"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New("must be an http:// or https:// URL without credentials, e.g. https://site.example/api/preview?token={token}&slug={slug}")
 	}
 	return nil
 }

@@ -158,12 +158,30 @@ func (d *Pages) build(ctx context.Context, slug string) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	media, err := r.LiveMedia(ctx, imageIDs(p.Blocks))
+	blocks, err := publicBlocks(ctx, r, p.Blocks)
 	if err != nil {
 		return nil, err
 	}
-	out := PublicPage{Slug: p.Slug, Title: p.Title, PublishedAt: p.PublishedAt, Revision: p.Revision, Blocks: make([]json.RawMessage, 0, len(p.Blocks))}
-	for _, b := range p.Blocks {
+	out := PublicPage{Slug: p.Slug, Title: p.Title, PublishedAt: p.PublishedAt, Revision: p.Revision, Blocks: blocks}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return &Document{Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, built: time.Now()}, nil
+}
+
+// publicBlocks encodes snapshot blocks as front-ends receive them: image
+// blocks carry their media's url, type and size. Published pages and
+// previews both go through here, so that a preview shows exactly what
+// publishing would.
+func publicBlocks(ctx context.Context, r *store.Tx, blocks []quire.SnapshotBlock) ([]json.RawMessage, error) {
+	media, err := r.LiveMedia(ctx, imageIDs(blocks))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, 0, len(blocks))
+	for _, b := range blocks {
 		content := b.Content
 		if b.Type == quire.BlockImage {
 			// An image whose media was deleted is dropped from delivery
@@ -176,14 +194,9 @@ func (d *Pages) build(ctx context.Context, slug string) (*Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.Blocks = append(out.Blocks, enc)
+		out = append(out, enc)
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(body)
-	return &Document{Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, built: time.Now()}, nil
+	return out, nil
 }
 
 func imageIDs(blocks []quire.SnapshotBlock) []string {

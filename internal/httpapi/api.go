@@ -74,6 +74,7 @@ type Deps struct {
 	Settings *service.Settings
 	Pages    *service.Pages
 	Delivery *delivery.Pages
+	Previews *service.Previews
 	Media    *service.Media
 	Webhooks *service.Webhooks
 	Events   *eventstream.Hub
@@ -248,6 +249,11 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/pages/{id}/schedule", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Publish and/or unpublish the page at a future time, once, whichever node is up then (If-Match); replaces an earlier schedule", Tag: "revisions", Request: "ScheduleInput", Responses: map[int]string{200: "PageSchedule", 404: "Problem", 412: "Problem", 422: "Problem"}, handler: a.schedulePage},
 		{Method: "DELETE", Path: v1 + "/pages/{id}/schedule", RequireIfMatch: true, MinRole: quire.RoleEditor, Scope: quire.ScopeContentWrite, Summary: "Cancel the page's schedule (If-Match)", Tag: "revisions", Responses: map[int]string{204: "", 404: "Problem", 412: "Problem"}, handler: a.cancelSchedule},
 		{Method: "GET", Path: v1 + "/public/pages/{slug...}", Summary: "The published snapshot of a page (ETag, 304, cached)", Tag: "public", Responses: map[int]string{200: "PublicPage", 304: "", 404: "Problem"}, handler: a.publicPage},
+		{Method: "GET", Path: v1 + "/pages/{id}/revisions/{rid}/diff", MinRole: quire.RoleViewer, Summary: "What changed from a revision to another (to=<revision id>) or to the working copy (to=working, the default)", Tag: "revisions", Query: []string{"to"}, Responses: map[int]string{200: "RevisionDiff", 404: "Problem", 422: "Problem"}, handler: a.diffRevisions},
+		{Method: "POST", Path: v1 + "/pages/{id}/previews", MinRole: quire.RoleAuthor, Summary: "Create a preview link for a revision or the working copy (authors: own pages); the token is shown once", Tag: "previews", Request: "NewPreview", Responses: map[int]string{201: "PreviewCreated", 404: "Problem", 409: "Problem", 422: "Problem"}, handler: a.createPreview},
+		{Method: "GET", Path: v1 + "/pages/{id}/previews", MinRole: quire.RoleAuthor, Summary: "A page's live preview links, newest first (authors: own pages)", Tag: "previews", Responses: map[int]string{200: "PreviewList", 404: "Problem"}, handler: a.listPreviews},
+		{Method: "DELETE", Path: v1 + "/pages/{id}/previews/{pid}", MinRole: quire.RoleAuthor, Summary: "Revoke a preview link at once (authors: own pages)", Tag: "previews", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokePreview},
+		{Method: "GET", Path: v1 + "/preview/{token}", Summary: "What a preview link shows: the public page's shape plus preview and its revision (no-store, noindex)", Tag: "public", Responses: map[int]string{200: "PreviewPage", 404: "Problem"}, handler: a.preview},
 
 		{Method: "GET", Path: v1 + "/settings", MinRole: quire.RoleEditor, Scope: quire.ScopeSettings, Summary: "List every setting", Tag: "settings", Responses: map[int]string{200: "SettingList"}, handler: a.listSettings},
 		{Method: "GET", Path: v1 + "/settings/{key}", MinRole: quire.RoleEditor, Scope: quire.ScopeSettings, Summary: "Get a setting", Tag: "settings", Responses: map[int]string{200: "Setting", 404: "Problem"}, handler: a.getSetting},

@@ -48,7 +48,7 @@ func Seed(ctx context.Context, dsn, authorID, prefix string, n, blocksPerPage in
 	if !pg {
 		at = now.Format(quire.AuditTimeLayout) // how the store keeps time on SQLite
 	}
-	var pages, blockRows, revisions [][]any
+	var pages, blockRows, revisions, contents [][]any
 	slugs := make([]string, n)
 	for i := range n {
 		slug, title := fmt.Sprintf("%s/page-%05d", prefix, i), "Page "+strconv.Itoa(i)
@@ -59,12 +59,21 @@ func Seed(ctx context.Context, dsn, authorID, prefix string, n, blocksPerPage in
 			blockRows = append(blockRows, []any{snap[k].ID, pageID, b.Type, k, string(b.Content), authorID, at, at})
 		}
 		hash := quire.ContentHash(title, slug, snap)
-		snapJSON, err := json.Marshal(snap)
+		refs := make([]string, len(snap))
+		for k, b := range snap {
+			ref, content, err := store.StoredBlock(b)
+			if err != nil {
+				return nil, err
+			}
+			refs[k] = ref
+			contents = append(contents, []any{pageID, ref, b.ID, b.Type, content})
+		}
+		refsJSON, err := json.Marshal(refs)
 		if err != nil {
 			return nil, err
 		}
 		pages = append(pages, []any{pageID, slug, title, authorID, authorID, at, at, 1, hash})
-		revisions = append(revisions, []any{store.NewID(), pageID, 1, string(quire.RevisionPublished), title, slug, string(snapJSON), "seeded", authorID, at, at, hash})
+		revisions = append(revisions, []any{store.NewID(), pageID, 1, string(quire.RevisionPublished), title, slug, string(refsJSON), "seeded", authorID, at, at, hash})
 		slugs[i] = slug
 	}
 
@@ -75,7 +84,8 @@ func Seed(ctx context.Context, dsn, authorID, prefix string, n, blocksPerPage in
 	err = errors.Join(
 		insert(ctx, tx, pg, "pages", "id, slug, title, created_by, updated_by, created_at, updated_at, version, content_hash", pages),
 		insert(ctx, tx, pg, "page_blocks", "id, page_id, type, position, content, created_by, created_at, updated_at", blockRows),
-		insert(ctx, tx, pg, "page_revisions", "id, page_id, number, status, title, slug, blocks, note, created_by_user_id, created_at, published_at, content_hash", revisions),
+		insert(ctx, tx, pg, "revision_contents", "page_id, hash, block_id, type, content", contents),
+		insert(ctx, tx, pg, "page_revisions", "id, page_id, number, status, title, slug, block_refs, note, created_by_user_id, created_at, published_at, content_hash", revisions),
 	)
 	if err == nil {
 		// Pages point at their revisions last, in one statement: were the

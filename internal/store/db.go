@@ -198,7 +198,7 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(snapshotsMigration(db.dialect))}
 	dialect := goose.DialectSQLite3
 	if db.dialect == Postgres {
 		dialect = goose.DialectPostgres
@@ -253,8 +253,12 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 	}
 	out := make([]MigrationStatus, 0, len(st))
 	for _, s := range st {
+		name := filepath.Base(s.Source.Path)
+		if s.Source.Path == "" {
+			name = goMigrationName(s.Source.Version)
+		}
 		out = append(out, MigrationStatus{
-			Version: s.Source.Version, Name: filepath.Base(s.Source.Path),
+			Version: s.Source.Version, Name: name,
 			Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt,
 		})
 	}

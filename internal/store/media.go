@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -196,8 +197,12 @@ func (tx *Tx) MediaUses(ctx context.Context, mediaID string) ([]MediaUse, error)
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
-	rows, err = tx.query(ctx, `SELECT p.id, p.slug, r.number, r.blocks FROM page_revisions r JOIN pages p ON p.id = r.page_id
-		WHERE r.status = 'published' AND CAST(r.blocks AS TEXT) LIKE ? ESCAPE '\' ORDER BY p.slug`, like)
+	// Published snapshots keep blocks by reference (snapshots.go): a
+	// candidate image content of the page counts when the published
+	// revision's references name it.
+	rows, err = tx.query(ctx, `SELECT p.id, p.slug, r.number, r.block_refs, c.hash, c.content FROM revision_contents c
+		JOIN pages p ON p.id = c.page_id JOIN page_revisions r ON r.id = p.published_revision_id
+		WHERE r.status = 'published' AND c.type = ? AND c.content LIKE ? ESCAPE '\' ORDER BY p.slug`, quire.BlockImage, like)
 	if err != nil {
 		return nil, err
 	}
@@ -205,20 +210,19 @@ func (tx *Tx) MediaUses(ctx context.Context, mediaID string) ([]MediaUse, error)
 	for rows.Next() {
 		var u MediaUse
 		var number int
-		var blocks []byte
-		if err := rows.Scan(&u.PageID, &u.Slug, &number, &blocks); err != nil {
+		var refs, hash string
+		var content []byte
+		if err := rows.Scan(&u.PageID, &u.Slug, &number, &refs, &hash, &content); err != nil {
 			return nil, mapErr(err)
 		}
-		var snap []quire.SnapshotBlock
-		if err := json.Unmarshal(blocks, &snap); err != nil {
+		var hashes []string
+		if err := json.Unmarshal([]byte(refs), &hashes); err != nil {
 			return nil, err
 		}
-		for _, b := range snap {
-			if b.Type == quire.BlockImage && imageMediaID(b.Content) == mediaID {
-				u.Where, u.Published = "published revision "+strconv.Itoa(number), true
-				out = append(out, u)
-				break
-			}
+		if imageMediaID(content) == mediaID && slices.Contains(hashes, hash) && !seen["published "+u.PageID] {
+			seen["published "+u.PageID] = true
+			u.Where, u.Published = "published revision "+strconv.Itoa(number), true
+			out = append(out, u)
 		}
 	}
 	return out, mapErr(rows.Err())

@@ -38,7 +38,7 @@ func scanRevision(row interface{ Scan(...any) error }, withBlocks bool) (*quire.
 // CreateRevision snapshots r (numbered after the page's latest revision).
 // The caller holds the page lock, so numbers never race.
 func (tx *Tx) CreateRevision(ctx context.Context, r *quire.Revision) error {
-	blocks, err := json.Marshal(r.Blocks)
+	refs, err := tx.putBlocks(ctx, r.PageID, r.Blocks)
 	if err != nil {
 		return err
 	}
@@ -46,17 +46,12 @@ func (tx *Tx) CreateRevision(ctx context.Context, r *quire.Revision) error {
 		return mapErr(err)
 	}
 	r.ID, r.CreatedAt = NewID(), tx.now
-	_, err = tx.exec(ctx, `INSERT INTO page_revisions (`+revisionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.PageID, r.Number, r.Status, r.Title, r.Slug, string(blocks), r.Note, r.CreatedBy, r.CreatedAt, r.PublishedAt, r.ContentHash)
+	_, err = tx.exec(ctx, `INSERT INTO page_revisions (`+revisionColumns+`, block_refs) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.PageID, r.Number, r.Status, r.Title, r.Slug, r.Note, r.CreatedBy, r.CreatedAt, r.PublishedAt, r.ContentHash, refs)
 	if errors.Is(err, ErrUniqueViolation) {
 		return quire.Wrap(quire.ECONFLICT, err, "the page was published by someone else at the same moment; try again")
 	}
 	return err
-}
-
-// Revision returns one revision of a page with its snapshot.
-func (tx *Tx) Revision(ctx context.Context, pageID, id string) (*quire.Revision, error) {
-	return scanRevision(tx.queryRow(ctx, `SELECT `+revisionColumns+` FROM page_revisions WHERE page_id = ? AND id = ?`, pageID, id), true)
 }
 
 // revisionSummaryColumns are revisionColumns without the snapshot: a
@@ -118,28 +113,6 @@ type PublishedPage struct {
 	Blocks      []quire.SnapshotBlock
 	PublishedAt time.Time
 	Revision    int
-}
-
-// PublishedBySlug returns the published snapshot of the page whose slug is
-// slug, or ENOTFOUND when there is none. Drafts are unreachable here: the
-// join goes through published_revision_id only.
-func (tx *Tx) PublishedBySlug(ctx context.Context, slug string) (*PublishedPage, error) {
-	var p PublishedPage
-	var blocks []byte
-	err := tx.queryRow(ctx, `SELECT p.id, p.slug, r.title, r.blocks, r.published_at, r.number
-		FROM pages p JOIN page_revisions r ON r.id = p.published_revision_id
-		WHERE p.slug = ? AND r.status = 'published'`, slug).
-		Scan(&p.PageID, &p.Slug, &p.Title, &blocks, scanTime{&p.PublishedAt}, &p.Revision)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errPageNotFound
-	}
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	if err := json.Unmarshal(blocks, &p.Blocks); err != nil {
-		return nil, fmt.Errorf("published page %s: stored blocks: %w", p.PageID, err)
-	}
-	return &p, nil
 }
 
 // PublishedSummary is one row of the public page list.
