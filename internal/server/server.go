@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/admin"
 	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/clientip"
 	"github.com/quirecms/quire/internal/config"
@@ -105,14 +106,24 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.Media = service.NewMedia(db, service.MediaConfig{Storage: files, MaxUploadBytes: cfg.MaxUploadBytes,
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		Invalidate: deliveryPages.Invalidate, Log: log})
+	pages, tokens, settings := service.NewPages(db, deliveryPages.Invalidate), service.NewTokens(db), service.NewSettings(db)
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
-		Pages: service.NewPages(db, deliveryPages.Invalidate), Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: service.NewSettings(db),
+		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
+		Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
 		Ready: func(r *http.Request) error { return db.Ping(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes,
 	})
+	// The browser admin runs behind the API's middleware (request ids and
+	// audit metadata) and calls the same services.
+	adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
+		Pages: pages, Media: s.Media, Trusted: trusted, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	s.API.Mount(admin.Prefix, adm)
+	s.API.Mount(admin.Prefix+"/", adm)
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return nil, err
 	}
