@@ -34,6 +34,8 @@ type Deps struct {
 	// spoke HTTPS to them; then the session cookie is Secure.
 	Trusted []netip.Prefix
 	Log     *slog.Logger
+	// MaxUpload is the largest media file (QUIRE_MAX_UPLOAD_BYTES).
+	MaxUpload int64
 }
 
 // Admin is the http.Handler of the admin.
@@ -47,6 +49,9 @@ type Admin struct {
 func New(d Deps) (*Admin, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.MaxUpload <= 0 {
+		d.MaxUpload = 25 << 20
 	}
 	v, err := parseViews()
 	if err != nil {
@@ -79,8 +84,14 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Se
 
 // csp allows nothing inline: scripts, styles, images and requests come
 // from the admin's own origin only (images also from blob: for upload
-// previews), and no other site may frame the admin.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
+// previews and data: for the rich-text toolbar's icons), and no other site
+// may frame the admin. The style hashes are the exact default styles the
+// vendored Trix 2.1.19 inserts (see static/vendor/README.md), and the
+// empty string: Trix inserts each style element empty, then fills it.
+const csp = "default-src 'none'; script-src 'self'; " +
+	"style-src 'self' 'sha256-jAP18ioNeNaQBBU5RJvT96kjJnVxHvZs+s8WUNiLnvA=' 'sha256-c5Z9aB2t69CSpeI1aC8dDLr7LZYZlynV8iY/8Uc9ZFk=' " +
+	"'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='; " +
+	"img-src 'self' blob: data:; " +
 	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every admin answer carries. They

@@ -58,6 +58,7 @@ func TestCookieSecurity(t *testing.T) {
 		t.Errorf("safeNext kept no admin path: %q", got)
 	}
 }
+
 // withCookie is r again, carrying cookie name with the secret.
 func withCookie(r *http.Request, name string) *http.Request {
 	r = r.Clone(r.Context())

@@ -11,3 +11,10 @@ func formVersion(r *http.Request) (int64, bool) {
 	v, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	return v, err == nil && v > 0
 }
+
+func atoiPositive(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -252,7 +252,7 @@ func (b *browser) text(sel string) string {
 
 func (b *browser) has(sel string) bool {
 	b.t.Helper()
-	return run(b, chromedp.Evaluate[bool](`document.querySelector(` + jsString(sel) + `) !== null`))
+	return run(b, chromedp.Evaluate[bool](`document.querySelector(`+jsString(sel)+`) !== null`))
 }
 
 // submit clicks a button and waits until the page it leads to has loaded.

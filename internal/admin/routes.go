@@ -14,4 +14,15 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"/pages/new", s(a.newPageForm))
 	mux.HandleFunc("POST "+Prefix+"/pages", s(a.createPage))
 	mux.HandleFunc("POST "+Prefix+"/pages/{id}/delete", s(a.deletePage))
+	mux.HandleFunc("GET "+Prefix+"/pages/{id}", s(a.editor))
+	mux.HandleFunc("POST "+Prefix+"/pages/{id}/save", s(a.save))
+	mux.HandleFunc("POST "+Prefix+"/pages/{id}/draft", s(a.saveDraft))
+	mux.HandleFunc("POST "+Prefix+"/pages/{id}/publish", s(a.publish))
+	mux.HandleFunc("POST "+Prefix+"/pages/{id}/unpublish", s(a.unpublish))
+	mux.HandleFunc("GET "+Prefix+"/pages/{id}/history", s(a.history))
+	mux.HandleFunc("GET "+Prefix+"/pages/{id}/revisions/{rid}", s(a.revision))
+	mux.HandleFunc("POST "+Prefix+"/pages/{id}/revisions/{rid}/restore", s(a.restore))
+
+	mux.HandleFunc("GET "+Prefix+"/media.json", s(a.mediaPicker))
+	mux.HandleFunc("POST "+Prefix+"/media/upload", s(a.upload))
 }

@@ -47,6 +47,7 @@ type Server struct {
 	Auth  *service.Auth
 	Audit *service.Audit
 	Media *service.Media
+	Pages *service.Pages
 	API   *httpapi.API
 	http  *http.Server
 }
@@ -107,6 +108,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		Invalidate: deliveryPages.Invalidate, Log: log})
 	pages, tokens, settings := service.NewPages(db, deliveryPages.Invalidate), service.NewTokens(db), service.NewSettings(db)
+	s.Pages = pages
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
@@ -118,7 +120,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	// The browser admin runs behind the API's middleware (request ids and
 	// audit metadata) and calls the same services.
 	adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
-		Pages: pages, Media: s.Media, Trusted: trusted, Log: log})
+		Pages: pages, Media: s.Media, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes})
 	if err != nil {
 		return nil, err
 	}
