@@ -256,10 +256,10 @@ func (b *browser) dragBlock(from, to int) {
 	b.t.Helper()
 	type pt struct{ X, Y float64 }
 	center := func(sel string) pt {
-		return run(b, chromedp.Evaluate[pt](`(() => { const r = document.querySelector(` + jsString(sel) + `).getBoundingClientRect(); return {X: r.left + r.width/2, Y: r.top + r.height/2}; })()`))
+		return run(b, chromedp.Evaluate[pt](`(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return {X: r.left + r.width/2, Y: r.top + r.height/2}; })()`))
 	}
 	h := center(nth(from) + ".drag")
-	top := run(b, chromedp.Evaluate[pt](`(() => { const r = document.querySelector(` + jsString(nth(to)) + `).getBoundingClientRect(); return {X: r.left + 20, Y: r.top + 5}; })()`))
+	top := run(b, chromedp.Evaluate[pt](`(() => { const r = document.querySelector(`+jsString(nth(to))+`).getBoundingClientRect(); return {X: r.left + 20, Y: r.top + 5}; })()`))
 	b.do(
 		chromedp.MouseEvent(chromedp.MousePressed, h.X, h.Y, chromedp.ButtonType(input.MouseButtonLeft), chromedp.ClickCount(1)),
 		chromedp.MouseEvent(chromedp.MouseMoved, h.X, (h.Y+top.Y)/2, chromedp.ButtonType(input.MouseButtonLeft)),

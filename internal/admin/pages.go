@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,7 +80,7 @@ const pageListSize = 25
 type pageListData struct {
 	Status, Q, Sort, Author string
 	Pages                   []*quire.Page
-	Next                    string // query string of the next page, empty at the end
+	Next                    template.URL // the next page of the list, empty at the end
 	Users                   []*quire.User
 }
 
@@ -137,7 +138,7 @@ func (a *Admin) pageList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		next.Set("cursor", at.UTC().Format(time.RFC3339Nano)+"|"+last.ID)
-		d.Next = next.Encode()
+		d.Next = template.URL(Prefix + "/pages?" + next.Encode()) // built from escaped values
 	}
 	d.Pages = pages
 	if u.P.Can(quire.RoleAdmin) {
@@ -166,6 +167,10 @@ func parseCursor(s string) (*store.PageCursor, bool) {
 type newPageData struct{ Title, Slug string }
 
 func (a *Admin) newPageForm(w http.ResponseWriter, r *http.Request) {
+	if !current(r.Context()).P.Can(quire.RoleAuthor) {
+		a.status(w, r, nil, http.StatusForbidden, "Your role does not allow creating pages.")
+		return
+	}
 	p := a.newPage(r, "New page", "pages")
 	p.Data = newPageData{}
 	a.render(w, r, http.StatusOK, "page_new", p)

@@ -24,12 +24,12 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
-	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"label": blockLabel,
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"label":    blockLabel,
 	"mediaURL": func(m *quire.Media) string { return quire.MediaURL(m.ID, m.Filename) },
-	"blk": func(b blockView, edit bool) blockArgs { return blockArgs{B: b, Edit: edit} },
-	"levels": func() []int { return []int{1, 2, 3, 4, 5, 6} },
-	"roles": func() []quire.Role { return quire.Roles },
+	"blk":      func(b blockView, edit bool) blockArgs { return blockArgs{B: b, Edit: edit} },
+	"levels":   func() []int { return []int{1, 2, 3, 4, 5, 6} },
+	"roles":    func() []quire.Role { return quire.Roles },
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""
