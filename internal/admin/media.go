@@ -77,7 +77,16 @@ const uploadFieldLimit = 8 << 10
 // same checks, deduplication and audit entry.
 func (a *Admin) upload(w http.ResponseWriter, r *http.Request) {
 	ctx, p := r.Context(), current(r.Context()).P
-	fail := func(err error) { writeJSON(w, httpStatus(err), map[string]any{"title": quire.ErrorMessage(err)}) }
+	// The library's script asks for JSON; a plain form post (no script)
+	// gets a page.
+	asJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
+	fail := func(err error) {
+		if !asJSON {
+			a.status(w, r, err, httpStatus(err), "The upload failed: "+quire.ErrorMessage(err))
+			return
+		}
+		writeJSON(w, httpStatus(err), map[string]any{"title": quire.ErrorMessage(err)})
+	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		fail(quire.Errorf(quire.EBADREQUEST, "the upload must be multipart/form-data with a file field"))
@@ -138,6 +147,10 @@ func (a *Admin) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up = nil
+	if !asJSON {
+		http.Redirect(w, r, Prefix+"/media/"+m.ID+"?done=uploaded", http.StatusSeeOther)
+		return
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

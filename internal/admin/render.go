@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +25,26 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"label":    blockLabel,
-	"mediaURL": func(m *quire.Media) string { return quire.MediaURL(m.ID, m.Filename) },
-	"blk":      func(b blockView, edit bool) blockArgs { return blockArgs{B: b, Edit: edit} },
-	"levels":   func() []int { return []int{1, 2, 3, 4, 5, 6} },
-	"roles":    func() []quire.Role { return quire.Roles },
+	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"label":      blockLabel,
+	"mediaURL":   func(m *quire.Media) string { return quire.MediaURL(m.ID, m.Filename) },
+	"blk":        func(b blockView, edit bool) blockArgs { return blockArgs{B: b, Edit: edit} },
+	"levels":     func() []int { return []int{1, 2, 3, 4, 5, 6} },
+	"mediaTypes": func() any { return mediaTypes },
+	"deref2": func(n *int) int {
+		if n == nil {
+			return 0
+		}
+		return *n
+	},
+	"isImage": func(m *quire.Media) bool { return strings.HasPrefix(m.MimeType, "image/") },
+	"kb": func(n int64) string {
+		if n >= 1<<20 {
+			return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+		}
+		return strconv.FormatInt((n+1023)/1024, 10) + " KB"
+	},
+	"roles": func() []quire.Role { return quire.Roles },
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""
@@ -83,15 +98,20 @@ func (p page) Can(min string) bool { return p.U != nil && p.U.P.Can(quire.Role(m
 // flashes are the messages a redirect may ask for with ?done=; a fixed
 // table, so a link cannot make the admin say anything else.
 var flashes = map[string]string{
-	"signed_out":  "You are signed out.",
-	"created":     "Page created.",
-	"deleted":     "Page deleted.",
-	"saved":       "Saved.",
-	"published":   "Published.",
-	"unpublished": "Unpublished: the page is no longer public.",
-	"draft":       "Draft revision saved.",
-	"restored":    "Revision restored into the working copy. Publish to make it public.",
-	"password":    "Password changed. Every other session has ended.",
+	"signed_out":     "You are signed out.",
+	"created":        "Page created.",
+	"deleted":        "Page deleted.",
+	"saved":          "Saved.",
+	"published":      "Published.",
+	"unpublished":    "Unpublished: the page is no longer public.",
+	"draft":          "Draft revision saved.",
+	"restored":       "Revision restored into the working copy. Publish to make it public.",
+	"password":       "Password changed. Every other session has ended.",
+	"media_saved":    "File details saved.",
+	"media_deleted":  "File moved to the trash.",
+	"media_restored": "File restored from the trash.",
+	"media_purged":   "File removed for good.",
+	"uploaded":       "Uploaded.",
 }
 
 func (a *Admin) newPage(r *http.Request, title, nav string) page {

@@ -23,6 +23,12 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"/pages/{id}/revisions/{rid}", s(a.revision))
 	mux.HandleFunc("POST "+Prefix+"/pages/{id}/revisions/{rid}/restore", s(a.restore))
 
+	mux.HandleFunc("GET "+Prefix+"/media", s(a.library))
+	mux.HandleFunc("GET "+Prefix+"/media/{id}", s(a.mediaEdit))
+	mux.HandleFunc("POST "+Prefix+"/media/{id}", s(a.mediaUpdate))
+	mux.HandleFunc("POST "+Prefix+"/media/{id}/delete", s(a.mediaDelete))
+	mux.HandleFunc("POST "+Prefix+"/media/{id}/restore", s(a.mediaRestore))
+	mux.HandleFunc("POST "+Prefix+"/media/{id}/purge", s(a.mediaPurge))
 	mux.HandleFunc("GET "+Prefix+"/media.json", s(a.mediaPicker))
 	mux.HandleFunc("POST "+Prefix+"/media/upload", s(a.upload))
 }
