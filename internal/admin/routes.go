@@ -29,6 +29,23 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+Prefix+"/media/{id}/delete", s(a.mediaDelete))
 	mux.HandleFunc("POST "+Prefix+"/media/{id}/restore", s(a.mediaRestore))
 	mux.HandleFunc("POST "+Prefix+"/media/{id}/purge", s(a.mediaPurge))
+	mux.HandleFunc("GET "+Prefix+"/settings", s(a.settingsList))
+	mux.HandleFunc("GET "+Prefix+"/settings/new", s(a.settingEdit))
+	mux.HandleFunc("POST "+Prefix+"/settings/new", s(a.settingSave))
+	mux.HandleFunc("GET "+Prefix+"/settings/{key}", s(a.settingEdit))
+	mux.HandleFunc("POST "+Prefix+"/settings/{key}", s(a.settingSave))
+	mux.HandleFunc("POST "+Prefix+"/settings/{key}/delete", s(a.settingDelete))
+
+	mux.HandleFunc("GET "+Prefix+"/users", s(a.users))
+	mux.HandleFunc("POST "+Prefix+"/users", s(a.createUser))
+	mux.HandleFunc("GET "+Prefix+"/users/{id}", s(a.userEdit))
+	mux.HandleFunc("POST "+Prefix+"/users/{id}", s(a.userSave))
+	mux.HandleFunc("GET "+Prefix+"/tokens", s(a.tokens))
+	mux.HandleFunc("POST "+Prefix+"/tokens", s(a.createToken))
+	mux.HandleFunc("POST "+Prefix+"/tokens/{id}/revoke", s(a.revokeToken))
+
+	mux.HandleFunc("GET "+Prefix+"/audit", s(a.auditLog))
+
 	mux.HandleFunc("GET "+Prefix+"/media.json", s(a.mediaPicker))
 	mux.HandleFunc("POST "+Prefix+"/media/upload", s(a.upload))
 }

@@ -48,8 +48,10 @@ type Server struct {
 	Audit *service.Audit
 	Media *service.Media
 	Pages *service.Pages
-	API   *httpapi.API
-	http  *http.Server
+	// Settings is the settings service (the admin and tests use it too).
+	Settings *service.Settings
+	API      *httpapi.API
+	http     *http.Server
 }
 
 // Options are knobs that only tests and tools turn.
@@ -108,7 +110,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		Invalidate: deliveryPages.Invalidate, Log: log})
 	pages, tokens, settings := service.NewPages(db, deliveryPages.Invalidate), service.NewTokens(db), service.NewSettings(db)
-	s.Pages = pages
+	s.Pages, s.Settings = pages, settings
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge,
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
