@@ -44,12 +44,18 @@ func each(t *testing.T, fn func(t *testing.T, in *instance)) {
 	testdb.Each(t, func(t *testing.T, dsn string) { fn(t, start(t, dsn)) })
 }
 
-func start(t *testing.T, dsn string) *instance {
+func start(t *testing.T, dsn string) *instance { return startWith(t, dsn, nil) }
+
+// startWith starts a server with tweak applied to its configuration.
+func startWith(t *testing.T, dsn string, tweak func(*config.Config)) *instance {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = dsn
 	cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(context.Background(), cfg, log, server.Options{Argon2: auth.FastArgon2})
 	if err != nil {

@@ -10,8 +10,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/store"
+	"github.com/quirecms/quire/internal/testdb"
 )
 
 // TestSignInAndOut signs in with a wrong and then the right password,
@@ -161,6 +163,26 @@ func TestCrossSiteFormPostRefused(t *testing.T) {
 		b.open("/admin/")
 		if p := b.path(); p != "/admin/" {
 			t.Errorf("the refused cross-site post ended the session: %s", p)
+		}
+	})
+}
+
+// TestAdminUIOff: with QUIRE_ADMIN_UI=false there is no admin, only the API.
+func TestAdminUIOff(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		in := startWith(t, dsn, func(c *config.Config) { c.AdminUI = false })
+		for _, path := range []string{"/admin", "/admin/login", "/admin/static/admin.css"} {
+			res, err := http.Get(in.base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s with the admin off: %d", path, res.StatusCode)
+			}
+		}
+		if st := in.api("GET", "/healthz", "", "", nil); st != http.StatusOK {
+			t.Errorf("the API is off too: %d", st)
 		}
 	})
 }

@@ -43,6 +43,7 @@ type Config struct {
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
 	PublicMaxAge    time.Duration
+	AdminUI         bool // serve the browser admin at /admin
 
 	MediaTypes        string // comma-separated detected types accepted on upload
 	MediaMaxPixels    int64
@@ -86,6 +87,7 @@ var settings = []setting{
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"QUIRE_PUBLIC_MAX_AGE", "public-max-age", "30s", "Cache-Control max-age of public delivery (published pages)", false, dur(func(c *Config) *time.Duration { return &c.PublicMaxAge })},
+	{"QUIRE_ADMIN_UI", "admin-ui", "true", "serve the browser admin at /admin (false: the API only)", false, boolean(func(c *Config) *bool { return &c.AdminUI })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
@@ -284,6 +286,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
 		slog.String("media_storage", c.MediaStorage()),
+		slog.Bool("admin_ui", c.AdminUI),
 	)
 }
 

@@ -59,7 +59,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 		MediaTypes:        "image/jpeg,image/png,image/gif,image/webp,image/avif,image/svg+xml,application/pdf,video/mp4,video/webm,audio/mpeg,text/plain",
 		MediaMaxPixels:    40_000_000,
 		MediaVariantSizes: "64,128,256,320,480,640,800,1024,1280,1600,1920,2560",
-		MediaMaxAge:       8760 * time.Hour, S3Region: "us-east-1",
+		MediaMaxAge:       8760 * time.Hour, S3Region: "us-east-1", AdminUI: true,
 	}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)

@@ -121,13 +121,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	})
 	// The browser admin runs behind the API's middleware (request ids and
 	// audit metadata) and calls the same services.
-	adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
-		Pages: pages, Media: s.Media, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes})
-	if err != nil {
-		return nil, err
+	if cfg.AdminUI {
+		adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
+			Pages: pages, Media: s.Media, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes})
+		if err != nil {
+			return nil, err
+		}
+		s.API.Mount(admin.Prefix, adm)
+		s.API.Mount(admin.Prefix+"/", adm)
 	}
-	s.API.Mount(admin.Prefix, adm)
-	s.API.Mount(admin.Prefix+"/", adm)
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return nil, err
 	}
