@@ -77,6 +77,13 @@ func TestAuthorAndViewer(t *testing.T) {
 			t.Error("an author is not offered to delete their own unpublished page")
 		}
 		b.screenshot("pages-author")
+		b.submit(`form[action="/admin/pages/` + mine + `/delete"] button`)
+		if got := b.text(".flash"); got != "Page deleted." {
+			t.Errorf("author deleting their own page: %q", got)
+		}
+		if _, err := in.srv.Pages.Get(ctx, admin, mine); quire.ErrorCode(err) != quire.ENOTFOUND {
+			t.Errorf("the deleted page is still there: %v", err)
+		}
 
 		viewer := in.user(quire.RoleViewer)
 		v := newBrowser(t, in)
