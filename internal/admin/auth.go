@@ -57,6 +57,13 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, httpStatus(err), "login", p)
 		return
 	}
+	// Signing in again in the same browser ends the session it had, so
+	// that no forgotten session stays valid behind the new cookie.
+	if old := a.sessionSecret(r); old != "" {
+		if err := a.Auth.Logout(r.Context(), old); err != nil {
+			a.log(r).Warn("could not end the previous admin session", "err", err)
+		}
+	}
 	a.setSession(w, r, pair.RefreshToken)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }

@@ -144,6 +144,22 @@ func TestEditorWholeLife(t *testing.T) {
 		b.saveEditor()
 		b.screenshot("editor")
 
+		// An accidental reload with unsaved changes: the browser asks
+		// first, and the reloaded editor offers the kept copy back.
+		b.do(chromedp.SendKeys(chromedp.CSS(nth(2)+`[data-field=text]`), " Unsaved."))
+		b.wait(`localStorage.getItem("quire:page:` + pageID + `") !== null`)
+		before := b.dialogCount("beforeunload")
+		b.do(chromedp.Reload())
+		if b.dialogCount("beforeunload") != before+1 {
+			t.Error("reloading with unsaved changes did not warn")
+		}
+		b.wait(`document.readyState === "complete" && !document.getElementById("restore-banner").hidden`)
+		b.do(chromedp.Click(chromedp.ID("restore-yes")))
+		if v := run(b, chromedp.Value(chromedp.CSS(nth(2)+`[data-field=text]`))); v != "A first paragraph. Unsaved." {
+			t.Errorf("restored paragraph %q", v)
+		}
+		b.saveEditor()
+
 		// Keyboard: the heading moves down one place with its button.
 		b.do(chromedp.Focus(chromedp.CSS(nth(1)+`button[data-act=down]`)), chromedp.KeyEvent("\r"))
 		want := []string{"paragraph", "heading", "rich_text", "image", "quote", "list", "code", "embed", "divider"}
@@ -280,7 +296,7 @@ func checkContent(t *testing.T, pg *quire.Page) {
 	}
 	checks := map[string]map[string]any{
 		"heading":   {"text": "Welcome", "level": float64(2)},
-		"paragraph": {"text": "A first paragraph."},
+		"paragraph": {"text": "A first paragraph. Unsaved."},
 		"quote":     {"text": "To be or not to be", "cite": "Hamlet"},
 		"code":      {"language": "go", "code": "package main"},
 		"embed":     {"url": "https://example.com/video"},

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,6 +168,16 @@ type browser struct {
 	t    *testing.T
 	ctx  context.Context
 	base string
+	// dialogs counts the dialogs the pages opened, by type (confirm,
+	// beforeunload, ...); each was accepted.
+	mu      sync.Mutex
+	dialogs map[string]int
+}
+
+func (b *browser) dialogCount(typ string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dialogs[typ]
 }
 
 // actionTimeout bounds each step; two shared cores make a cold browser slow.
@@ -198,14 +209,17 @@ func newBrowser(t *testing.T, in *instance) *browser {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-	b := &browser{t: t, ctx: ctx, base: in.base}
+	b := &browser{t: t, ctx: ctx, base: in.base, dialogs: map[string]int{}}
 	// Confirmation dialogs are accepted, as a user who means it would.
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
-		for _, err := range dialogs {
+		for ev, err := range dialogs {
 			if err != nil {
 				return
 			}
+			b.mu.Lock()
+			b.dialogs[string(ev.Type)]++
+			b.mu.Unlock()
 			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 		}
 	}()

@@ -67,7 +67,13 @@ func TestSignInAndOut(t *testing.T) {
 			}
 		}
 
+		// Signing in again in this browser ends the session it had.
+		b.signIn(adminEmail, adminPassword)
 		b.submit(`form[action="/admin/logout"] button`)
+		logouts, err := in.srv.Audit.List(context.Background(), admin, store.AuditFilter{Action: quire.ActionLogout, Limit: 10})
+		if err != nil || len(logouts) != 2 || logouts[0].ResourceID == logouts[1].ResourceID {
+			t.Errorf("two sessions should have ended, one by the second sign-in and one by signing out: %v %+v", err, logouts)
+		}
 		if got := b.text(".flash"); !strings.Contains(got, "signed out") {
 			t.Errorf("after sign-out: %q", got)
 		}
