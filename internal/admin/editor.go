@@ -88,9 +88,11 @@ func blockViews(blocks []quire.SnapshotBlock, media map[string]*quire.Media) []b
 	return out
 }
 
-// mediaOf reads the media the image blocks name, for previews.
+// mediaOf reads the live media the image blocks name, for previews, in
+// one query however many images the page has.
 func (a *Admin) mediaOf(r *http.Request, blocks []quire.SnapshotBlock) map[string]*quire.Media {
-	out := map[string]*quire.Media{}
+	var ids []string
+	seen := map[string]bool{}
 	for _, b := range blocks {
 		if b.Type != quire.BlockImage {
 			continue
@@ -98,12 +100,19 @@ func (a *Admin) mediaOf(r *http.Request, blocks []quire.SnapshotBlock) map[strin
 		var c struct {
 			MediaID string `json:"media_id"`
 		}
-		if json.Unmarshal(b.Content, &c) != nil || c.MediaID == "" || out[c.MediaID] != nil {
-			continue
+		if json.Unmarshal(b.Content, &c) == nil && c.MediaID != "" && !seen[c.MediaID] {
+			seen[c.MediaID] = true
+			ids = append(ids, c.MediaID)
 		}
-		if m, err := a.Media.Get(r.Context(), current(r.Context()).P, c.MediaID); err == nil {
-			out[c.MediaID] = m
-		}
+	}
+	out := map[string]*quire.Media{}
+	refs, err := a.Media.Refs(r.Context(), current(r.Context()).P, ids)
+	if err != nil {
+		a.log(r).Warn("media previews", "err", err)
+		return out
+	}
+	for id, m := range refs {
+		out[id] = &quire.Media{ID: m.ID, Filename: m.Filename, MimeType: m.MimeType, Width: m.Width, Height: m.Height}
 	}
 	return out
 }

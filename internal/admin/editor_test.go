@@ -191,6 +191,9 @@ func TestEditorWholeLife(t *testing.T) {
 
 		// Publish, then the public API has it, image with its URL.
 		b.open("/admin/pages/" + pageID)
+		if !b.has(`#blocks > li[data-type=image] [data-preview] img[src^="/media/"]`) {
+			t.Error("the stored image block shows no preview")
+		}
 		b.do(chromedp.SendKeys(chromedp.ID("publish-note"), "first publication"))
 		b.submit(`form[action$="/publish"] button`)
 		if got := b.text(".flash"); got != "Published." {

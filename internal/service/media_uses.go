@@ -16,3 +16,12 @@ func (s *Media) UsedBy(ctx context.Context, p *quire.Principal, id string) ([]st
 	}
 	return s.db.Reader().MediaUses(ctx, id)
 }
+
+// Refs returns the live media among ids (deleted and unknown ids are left
+// out) in one query, for previews of image blocks.
+func (s *Media) Refs(ctx context.Context, p *quire.Principal, ids []string) (map[string]store.MediaRef, error) {
+	if err := require(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.db.Reader().LiveMedia(ctx, ids)
+}
