@@ -52,6 +52,7 @@ type Config struct {
 	PreviewURL      string        // front-end preview URL template with {token} and {slug}
 	RevisionsKeep   int           // retention: newest revisions kept per page
 	RevisionsMinAge time.Duration // retention: revisions younger than this are kept
+	AdminUI         bool          // serve the browser admin at /admin
 
 	MediaTypes        string // comma-separated detected types accepted on upload
 	MediaMaxPixels    int64
@@ -110,6 +111,7 @@ var settings = []setting{
 	{"QUIRE_PREVIEW_URL", "preview-url", "", "front-end address of preview links, with {token} (required) and {slug} placeholders, e.g. https://site.example/api/preview?token={token}&slug={slug}; empty means preview answers carry no url", false, text(func(c *Config) *string { return &c.PreviewURL }, checkPreviewURL)},
 	{"QUIRE_REVISIONS_KEEP", "revisions-keep", "50", "retention: the newest revisions of each page that quire revisions prune always keeps", false, count(func(c *Config) *int { return &c.RevisionsKeep })},
 	{"QUIRE_REVISIONS_KEEP_FOR", "revisions-keep-for", "2160h", "retention: revisions younger than this are always kept (2160h is 90 days); published ones and those of live preview links are kept whatever their age", false, dur(func(c *Config) *time.Duration { return &c.RevisionsMinAge })},
+	{"QUIRE_ADMIN_UI", "admin-ui", "true", "serve the browser admin at /admin (false: the API only)", false, boolean(func(c *Config) *bool { return &c.AdminUI })},
 	{"QUIRE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown waits for requests in flight", false, dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"QUIRE_MEDIA_TYPES", "media-types", strings.Join(quire.DefaultMediaTypes, ","), "comma-separated media types accepted on upload, as detected from the bytes", false, text(func(c *Config) *string { return &c.MediaTypes }, checkMediaTypes)},
 	{"QUIRE_MEDIA_MAX_PIXELS", "media-max-pixels", "40000000", "largest image accepted, in pixels (width × height), so that no upload can make a variant exhaust memory", false, num(func(c *Config) *int64 { return &c.MediaMaxPixels })},
@@ -324,6 +326,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("require_if_match", c.RequireIfMatch),
 		slog.String("media_storage", c.MediaStorage()),
 		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
+		slog.Bool("admin_ui", c.AdminUI),
 	)
 }
 

@@ -62,7 +62,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 		MediaVariantSizes: "64,128,256,320,480,640,800,1024,1280,1600,1920,2560",
 		MediaMaxAge:       8760 * time.Hour, S3Region: "us-east-1",
 		DBTimeout: 5 * time.Second, SQLiteSync: "full",
-		WebhookDisableAfter: 72 * time.Hour, WebhookSecretGrace: 24 * time.Hour, EventRetention: 168 * time.Hour,
+		WebhookDisableAfter: 72 * time.Hour, WebhookSecretGrace: 24 * time.Hour, EventRetention: 168 * time.Hour, AdminUI: true,
 	}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)

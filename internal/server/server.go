@@ -25,6 +25,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/admin"
 	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/clientip"
 	"github.com/quirecms/quire/internal/config"
@@ -58,6 +59,9 @@ type Server struct {
 	API    *httpapi.API
 	// metricsAddr is where QUIRE_METRICS_ADDR listens, once Serve runs.
 	metricsAddr atomic.Value
+	Pages       *service.Pages
+	// Settings is the settings service (the admin and tests use it too).
+	Settings *service.Settings
 }
 
 // Options are knobs that only tests and tools turn.
@@ -128,16 +132,29 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.Media = service.NewMedia(db, service.MediaConfig{Storage: files, MaxUploadBytes: cfg.MaxUploadBytes,
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		KeepMetadata: cfg.MediaKeepMetadata, Invalidate: deliveryPages.Invalidate, Log: log})
+	tokens := service.NewTokens(db)
+	s.Pages, s.Settings = pages, settings
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: service.NewTokens(db), Audit: s.Audit, Settings: settings,
+		Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
 		Origins: splitList(cfg.CORSOrigins), MaxBody: cfg.MaxBodyBytes, MaxPageBody: cfg.MaxPageBody,
 		MetricsToken: cfg.MetricsToken, OptionalIfMatch: !cfg.RequireIfMatch,
 	})
+	// The browser admin runs behind the API's middleware (request ids and
+	// audit metadata) and calls the same services.
+	if cfg.AdminUI {
+		adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
+			Pages: pages, Media: s.Media, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes})
+		if err != nil {
+			return nil, err
+		}
+		s.API.Mount(admin.Prefix, adm)
+		s.API.Mount(admin.Prefix+"/", adm)
+	}
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return nil, err
 	}
