@@ -57,9 +57,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	hot := fs.Int("slugs", 100, "request the first n slugs in turn, the most-read pages (0: every seeded page)")
 	rounds := fs.Int("rounds", 1, "rounds; the spread of the ratio is printed when more than one")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	workload := fs.String("workload", "read", "read: public reads against a bare handler; create: page creates with SQLite synchronous=full and =normal")
+	workload := fs.String("workload", "page", "page (the -slugs most read pages), page-all (every page), public-list, public-list-deep, admin-list, admin-list-deep: reads against a bare handler serving the same bytes; create: page creates with SQLite synchronous=full and =normal")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	defer func() { fmt.Fprintf(out, "peak RSS of this process (Quire, the bare handler and the load generator): %s\n", peakRSS()) }()
+	if *workload == "page-all" {
+		*hot = 0
 	}
 	if *workload == "create" {
 		return runCreate(ctx, out, createOptions{duration: *duration, warmup: *warmup, conns: *conns, blocks: *blocks, rounds: *rounds})
@@ -100,25 +104,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer f.Server.Close()
 	seeded := time.Since(start)
 
-	// The bare handler serves exactly the bytes Quire serves.
-	docs := make(map[string][]byte, len(f.Slugs))
-	size := 0
-	for _, slug := range f.Slugs {
-		doc, err := f.Server.API.Delivery.Page(ctx, slug)
-		if err != nil {
-			return err
-		}
-		docs[slug] = doc.Body
-		size += len(doc.Body)
-	}
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	quireURL, err := listen(ctx, "quire", func(ln net.Listener) error { return f.Server.Serve(ctx, ln) })
 	if err != nil {
 		return err
 	}
-	bare := &http.Server{Handler: loadtest.Bare(publicPrefix, docs), ReadHeaderTimeout: 5 * time.Second}
+	client := loadtest.Client(*conns)
+	w, err := prepare(ctx, *workload, f, client, quireURL, *hot)
+	if err != nil {
+		return err
+	}
+	// The bare handler serves exactly the bytes Quire serves.
+	bare := &http.Server{Handler: loadtest.BareURIs(w.docs), ReadHeaderTimeout: 5 * time.Second}
 	bareURL, err := listen(ctx, "bare", func(ln net.Listener) error {
 		go func() { <-ctx.Done(); bare.Close() }()
 		return bare.Serve(ln)
@@ -126,33 +124,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	slugs := f.Slugs
-	if *hot > 0 && *hot < len(slugs) {
-		slugs = slugs[:*hot]
-	}
 	database := "sqlite"
 	if cfg.IsPostgres() {
 		database = "postgres"
 	}
-	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks (%d bytes of JSON each on average) seeded on %s in %s\n",
-		len(f.Slugs), *blocks, size/len(f.Slugs), database, seeded.Round(time.Millisecond))
-	fmt.Fprintf(out, "GET %s{slug} over %d slugs in turn, %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s\n",
-		publicPrefix, len(slugs), *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s in %s\n",
+		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
+	fmt.Fprintf(out, "workload %s: %s; %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s, load avg %s\n",
+		*workload, w.describe, *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
 	fmt.Fprintln(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on; the load generator shares the CPU with both servers.")
 
-	type target struct {
-		name   string
-		client *http.Client
-		urls   []string
-	}
-	targets := [2]target{{name: "quire"}, {name: "bare"}}
+	targets := [2]target{{name: "quire", header: w.header}, {name: "bare"}}
 	for i, base := range []string{quireURL, bareURL} {
-		targets[i].client = loadtest.Client(*conns)
-		for _, slug := range slugs {
-			targets[i].urls = append(targets[i].urls, base+publicPrefix+slug)
+		targets[i].client = client
+		if i == 1 {
+			targets[i].client = loadtest.Client(*conns)
 		}
-		if _, err := drive(ctx, targets[i].name, targets[i].client, targets[i].urls, *conns, *warmup); err != nil {
+		for _, uri := range w.uris {
+			targets[i].urls = append(targets[i].urls, base+uri)
+		}
+		if _, err := drive(ctx, targets[i], *conns, *warmup); err != nil {
 			return err
 		}
 	}
@@ -163,7 +154,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for turn := range turns {
 			// Alternate who goes first, so neither always follows the other.
 			for _, i := range [][2]int{{0, 1}, {1, 0}}[turn%2] {
-				r, err := drive(ctx, targets[i].name, targets[i].client, targets[i].urls, *conns, *slice)
+				r, err := drive(ctx, targets[i], *conns, *slice)
 				if err != nil {
 					return err
 				}
@@ -172,7 +163,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		ratio := res[0].RPS() / res[1].RPS()
 		ratios = append(ratios, ratio)
-		fmt.Fprintf(out, "round %d\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, res[0], res[1], ratio)
+		fmt.Fprintf(out, "round %d  load avg %s  peak RSS %s\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, loadAvg(), peakRSS(), res[0], res[1], ratio)
 		if res[0].Errors > 0 || res[1].Errors > 0 {
 			return fmt.Errorf("requests failed: quire %d, bare %d", res[0].Errors, res[1].Errors)
 		}
@@ -183,6 +174,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "ratio quire/bare over %d rounds: min %.2f, median %.2f, max %.2f\n", len(s), s[0], s[len(s)/2], s[len(s)-1])
 	}
 	return nil
+}
+
+// target is one of the two servers a read workload drives.
+type target struct {
+	name   string
+	client *http.Client
+	header http.Header
+	urls   []string
 }
 
 // listen serves on a fresh loopback port and returns its base URL. The
@@ -205,9 +204,9 @@ func listen(ctx context.Context, name string, serve func(net.Listener) error) (s
 
 // drive runs load against one target, its goroutines (and the client
 // connections they open) labelled client=name for the profiler.
-func drive(ctx context.Context, name string, client *http.Client, urls []string, conns int, d time.Duration) (res loadtest.Result, err error) {
-	pprof.Do(ctx, pprof.Labels("client", name), func(ctx context.Context) {
-		res, err = loadtest.Run(ctx, client, urls, conns, 0, d)
+func drive(ctx context.Context, t target, conns int, d time.Duration) (res loadtest.Result, err error) {
+	pprof.Do(ctx, pprof.Labels("client", t.name), func(ctx context.Context) {
+		res, err = loadtest.RunWithHeader(ctx, t.client, t.urls, t.header, conns, 0, d)
 	})
 	return res, err
 }

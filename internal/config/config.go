@@ -29,6 +29,9 @@ type Config struct {
 	DatabaseURL     string
 	DBTimeout       time.Duration
 	SQLiteSync      string
+	SQLiteCache     int64 // SQLite page cache per connection, bytes
+	SQLiteMmap      int64 // SQLite memory-mapped I/O, bytes
+	PageCacheBytes  int64 // budget of the public page cache
 	AdminEmail      string
 	AdminPassword   string
 	JWTSecret       string
@@ -89,6 +92,9 @@ var settings = []setting{
 	{"QUIRE_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL; empty means SQLite at <data-dir>/quire.db", true, text(func(c *Config) *string { return &c.DatabaseURL }, checkDatabaseURL)},
 	{"QUIRE_DB_TIMEOUT", "db-timeout", "5s", "longest a write transaction may take, or a read may wait for the database's answer, before it is rolled back and answered 503", false, dur(func(c *Config) *time.Duration { return &c.DBTimeout })},
 	{"QUIRE_SQLITE_SYNCHRONOUS", "sqlite-synchronous", "full", "SQLite durability: full (an acknowledged write survives a power cut) or normal (faster commits; the last writes before a power cut may be lost)", false, text(func(c *Config) *string { return &c.SQLiteSync }, checkSynchronous)},
+	{"QUIRE_SQLITE_CACHE_BYTES", "sqlite-cache-bytes", "4194304", "SQLite page cache of each database connection, in bytes (up to 9 connections; pages read through the memory map cost little of it)", false, num(func(c *Config) *int64 { return &c.SQLiteCache })},
+	{"QUIRE_SQLITE_MMAP_BYTES", "sqlite-mmap-bytes", "268435456", "how much of the SQLite database file is read through one shared memory map instead of copies in each connection's cache, in bytes; size it to the database file", false, num(func(c *Config) *int64 { return &c.SQLiteMmap })},
+	{"QUIRE_PAGE_CACHE_BYTES", "page-cache-bytes", "16777216", "bytes of encoded published pages kept in memory for public delivery; past it, entries are evicted at random and read again from the database when asked for", false, num(func(c *Config) *int64 { return &c.PageCacheBytes })},
 	{"QUIRE_ADMIN_EMAIL", "admin-email", "", "email of the admin created on the first start of an empty database, with QUIRE_ADMIN_PASSWORD", false, text(func(c *Config) *string { return &c.AdminEmail }, nil)},
 	{"QUIRE_ADMIN_PASSWORD", "admin-password", "", "password of that admin (prefer QUIRE_ADMIN_PASSWORD_FILE)", true, text(func(c *Config) *string { return &c.AdminPassword }, nil)},
 	{"QUIRE_JWT_SECRET", "jwt-secret", "", "signing key for access tokens, at least 32 bytes; when empty, generated once and kept in the data directory (SQLite) or the database (PostgreSQL)", true, text(func(c *Config) *string { return &c.JWTSecret }, checkSecretLen)},

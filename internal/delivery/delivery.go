@@ -30,13 +30,14 @@ type Document struct {
 
 // Pages serves published pages.
 type Pages struct {
-	db      *store.DB
-	ttl     time.Duration
-	maxKeys int
-	group   singleflight.Group
+	db     *store.DB
+	ttl    time.Duration
+	budget int64 // bytes the page entries may hold (budget.go)
+	group  singleflight.Group
 
 	mu      sync.RWMutex
-	entries map[string]*Document
+	entries map[string]*entry
+	bytes   int64  // held by entries
 	gen     uint64 // bumped by every invalidation
 
 	lists listCache // pages of the public list (list.go)
@@ -46,7 +47,7 @@ type Pages struct {
 // serve an entry that another node's write made stale; writes through this
 // node invalidate at once.
 func NewPages(db *store.DB, ttl time.Duration) *Pages {
-	return &Pages{db: db, ttl: ttl, maxKeys: 10_000, entries: map[string]*Document{}}
+	return &Pages{db: db, ttl: ttl, budget: DefaultCacheBytes, entries: map[string]*entry{}}
 }
 
 // InvalidateAll drops every cached answer: a change whose pages are not
@@ -56,7 +57,8 @@ func (d *Pages) InvalidateAll() {
 	for s := range d.entries {
 		d.group.Forget(s)
 	}
-	d.entries = map[string]*Document{}
+	d.entries = map[string]*entry{}
+	d.bytes = 0
 	d.gen++
 	d.mu.Unlock()
 }
@@ -70,7 +72,7 @@ func (d *Pages) Invalidate(slugs ...string) {
 	}
 	d.mu.Lock()
 	for _, s := range slugs {
-		delete(d.entries, s)
+		d.drop(s)
 		// A build already in flight may have read the database before the
 		// change committed; later readers must start their own rather than
 		// join it, or a read right after a publish could show the old page.
@@ -84,10 +86,10 @@ func (d *Pages) Invalidate(slugs ...string) {
 // NotFound without touching the database.
 func (d *Pages) Page(ctx context.Context, slug string) (*Document, error) {
 	d.mu.RLock()
-	doc, ok := d.entries[slug]
+	e, ok := d.entries[slug]
 	d.mu.RUnlock()
-	if ok && time.Since(doc.built) < d.ttl {
-		return doc, nil
+	if ok && time.Now().Before(e.expires) {
+		return e.doc, nil
 	}
 	var v quire.Validator
 	if quire.ValidateSlug(&v, "slug", slug); v.Err() != nil {
@@ -98,40 +100,40 @@ func (d *Pages) Page(ctx context.Context, slug string) (*Document, error) {
 		d.mu.RLock()
 		gen := d.gen
 		d.mu.RUnlock()
-		doc, err := d.build(context.WithoutCancel(ctx), slug)
-		if err != nil {
-			return nil, err
+		ctx := context.WithoutCancel(ctx)
+		// An expired entry whose revision and images are unchanged is
+		// kept: one indexed read instead of a rebuild (budget.go).
+		var next *entry
+		if ok {
+			still, err := d.revalidate(ctx, slug, e)
+			if err != nil {
+				return nil, err
+			}
+			if still {
+				renewed := *e
+				next = &renewed
+			}
 		}
+		if next == nil {
+			var err error
+			if next, err = d.build(ctx, slug); err != nil {
+				return nil, err
+			}
+		}
+		next.expires = time.Now().Add(d.jittered())
 		d.mu.Lock()
 		// Keep it only if nothing was invalidated while we read: the
 		// write that did it may not be in doc.
 		if d.gen == gen {
-			if len(d.entries) >= d.maxKeys {
-				d.evict()
-			}
-			d.entries[slug] = doc
+			d.keep(slug, next)
 		}
 		d.mu.Unlock()
-		return doc, nil
+		return next.doc, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res.(*Document), nil
-}
-
-// evict drops about a tenth of the entries, whichever the map yields
-// first; called with mu held. Bounded memory matters more here than
-// perfect recency, and random slugs (404s) must not grow the map forever.
-func (d *Pages) evict() {
-	n := d.maxKeys / 10
-	for k := range d.entries {
-		if n == 0 {
-			return
-		}
-		delete(d.entries, k)
-		n--
-	}
 }
 
 // PublicPage is the public JSON of a published page.
@@ -149,16 +151,16 @@ type publicBlock struct {
 	Content json.RawMessage `json:"content"`
 }
 
-func (d *Pages) build(ctx context.Context, slug string) (*Document, error) {
+func (d *Pages) build(ctx context.Context, slug string) (*entry, error) {
 	r := d.db.Reader()
 	p, err := r.PublishedBySlug(ctx, slug)
 	if quire.ErrorCode(err) == quire.ENOTFOUND {
-		return &Document{NotFound: true, built: time.Now()}, nil
+		return &entry{doc: &Document{NotFound: true, built: time.Now()}, size: entryOverhead + len(slug)}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	blocks, err := publicBlocks(ctx, r, p.Blocks)
+	blocks, media, err := publicBlocks(ctx, r, p.Blocks)
 	if err != nil {
 		return nil, err
 	}
@@ -168,17 +170,20 @@ func (d *Pages) build(ctx context.Context, slug string) (*Document, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	return &Document{Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, built: time.Now()}, nil
+	doc := &Document{Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, built: time.Now()}
+	images := imageIDs(p.Blocks)
+	return &entry{doc: doc, revisionID: p.RevisionID, images: images, live: liveKey(media),
+		size: entryOverhead + len(slug) + len(body) + len(doc.ETag) + 40*len(images)}, nil
 }
 
 // publicBlocks encodes snapshot blocks as front-ends receive them: image
 // blocks carry their media's url, type and size. Published pages and
 // previews both go through here, so that a preview shows exactly what
 // publishing would.
-func publicBlocks(ctx context.Context, r *store.Tx, blocks []quire.SnapshotBlock) ([]json.RawMessage, error) {
+func publicBlocks(ctx context.Context, r *store.Tx, blocks []quire.SnapshotBlock) ([]json.RawMessage, map[string]store.MediaRef, error) {
 	media, err := r.LiveMedia(ctx, imageIDs(blocks))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]json.RawMessage, 0, len(blocks))
 	for _, b := range blocks {
@@ -192,11 +197,11 @@ func publicBlocks(ctx context.Context, r *store.Tx, blocks []quire.SnapshotBlock
 		}
 		enc, err := json.Marshal(publicBlock{ID: b.ID, Type: b.Type, Content: content})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, enc)
 	}
-	return out, nil
+	return out, media, nil
 }
 
 func imageIDs(blocks []quire.SnapshotBlock) []string {

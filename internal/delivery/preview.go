@@ -60,7 +60,7 @@ func (d *Pages) Preview(ctx context.Context, token string) ([]byte, error) {
 		}
 		out.Slug, out.Title, blocks = page.Slug, page.Title, quire.Snapshot(working)
 	}
-	if out.Blocks, err = publicBlocks(ctx, r, blocks); err != nil {
+	if out.Blocks, _, err = publicBlocks(ctx, r, blocks); err != nil {
 		return nil, err
 	}
 	return json.Marshal(out)

@@ -68,6 +68,15 @@ func Client(conns int) *http.Client {
 // for its answer before sending the next request, so conns is also the
 // number of connections in use.
 func Run(ctx context.Context, client *http.Client, urls []string, conns int, warmup, d time.Duration) (Result, error) {
+	return RunWithHeader(ctx, client, urls, nil, conns, warmup, d)
+}
+
+// RunWithHeader is Run with header sent on every request (an
+// Authorization for the admin's routes).
+func RunWithHeader(ctx context.Context, client *http.Client, urls []string, header http.Header, conns int, warmup, d time.Duration) (Result, error) {
+	if header == nil {
+		header = http.Header{}
+	}
 	if len(urls) == 0 || conns < 1 {
 		return Result{}, fmt.Errorf("loadtest: nothing to request")
 	}
@@ -79,7 +88,7 @@ func Run(ctx context.Context, client *http.Client, urls []string, conns int, war
 		}
 		// Requests are built once and only read afterwards, by the
 		// transport, so that building them costs the client nothing per call.
-		reqs[i] = (&http.Request{Method: http.MethodGet, URL: parsed, Header: http.Header{}, Host: parsed.Host}).WithContext(ctx)
+		reqs[i] = (&http.Request{Method: http.MethodGet, URL: parsed, Header: header, Host: parsed.Host}).WithContext(ctx)
 	}
 	type worker struct {
 		ok, errs int
@@ -149,6 +158,23 @@ func Bare(prefix string, docs map[string][]byte) http.Handler {
 			return
 		}
 		body, ok := docs[r.URL.Path[len(prefix):]]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+}
+
+// BareURIs is the baseline of any GET: a plain net/http handler that
+// answers each request URI (path and query) in docs with its bytes, and
+// nothing else, no logging, no metrics, no middleware.
+func BareURIs(docs map[string][]byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := docs[r.URL.RequestURI()]
 		if !ok {
 			http.NotFound(w, r)
 			return

@@ -76,7 +76,8 @@ type Options struct {
 
 // New opens the database, migrates it and builds the services and API.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
-	db, err := store.OpenWith(ctx, cfg.DSN(), store.Options{Timeout: cfg.DBTimeout, SQLiteSynchronous: cfg.SQLiteSync})
+	db, err := store.OpenWith(ctx, cfg.DSN(), store.Options{Timeout: cfg.DBTimeout, SQLiteSynchronous: cfg.SQLiteSync,
+		SQLiteCacheBytes: cfg.SQLiteCache, SQLiteMmapBytes: cfg.SQLiteMmap})
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +118,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
+	deliveryPages.SetBudget(cfg.PageCacheBytes)
 	pages := service.NewPages(db, deliveryPages.Invalidate)
 	sender, err := buildJobs(s, key, opts, pages)
 	if err != nil {

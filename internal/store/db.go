@@ -67,6 +67,11 @@ type Options struct {
 	// (faster; in WAL mode the last writes before a power cut may be lost,
 	// never the database).
 	SQLiteSynchronous string
+	// SQLiteCacheBytes is each SQLite connection's page cache (cache_size);
+	// SQLiteMmapBytes how much of the file is read through a memory map
+	// shared by every connection (mmap_size). Zero means 4 MiB and 256 MiB;
+	// see docs/performance.md, "SQLite reads".
+	SQLiteCacheBytes, SQLiteMmapBytes int64
 }
 
 // Open connects to url with default options: see OpenWith.
@@ -153,7 +158,11 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 	if opts.Timeout > 0 {
 		busy = min(busy, opts.Timeout)
 	}
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busy.Milliseconds(), synchronous)
+	// cache_size is negative to mean KiB rather than pages.
+	cacheKiB := cmp.Or(opts.SQLiteCacheBytes, 4<<20) / 1024
+	mmap := cmp.Or(opts.SQLiteMmapBytes, 256<<20)
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)",
+		busy.Milliseconds(), synchronous, max(cacheKiB, 1), mmap)
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {

@@ -108,6 +108,7 @@ func (tx *Tx) ArchivePublished(ctx context.Context, pageID string) (bool, error)
 // PublishedPage is what public delivery serves for a slug.
 type PublishedPage struct {
 	PageID      string
+	RevisionID  string
 	Slug        string
 	Title       string
 	Blocks      []quire.SnapshotBlock

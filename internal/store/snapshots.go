@@ -193,5 +193,6 @@ func (tx *Tx) PublishedBySlug(ctx context.Context, slug string) (*PublishedPage,
 	if p == nil {
 		return nil, errPageNotFound
 	}
+	p.RevisionID = revisionID
 	return p, nil
 }
