@@ -61,7 +61,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	defer func() { fmt.Fprintf(out, "peak RSS of this process (Quire, the bare handler and the load generator): %s\n", peakRSS()) }()
+	defer func() {
+		fmt.Fprintf(out, "peak RSS of this process (Quire, the bare handler and the load generator): %s\n", peakRSS())
+	}()
 	if *workload == "page-all" {
 		*hot = 0
 	}
