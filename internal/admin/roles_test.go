@@ -171,7 +171,7 @@ func TestPageList(t *testing.T) {
 		// The dashboard: the latest drafts, the published page, the activity.
 		b.open("/admin/")
 		rowsIn := func(sel string) int {
-			return run(b, chromedp.Evaluate[int](`document.querySelectorAll(` + jsString(sel) + `).length`))
+			return run(b, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
 		}
 		if n := rowsIn(".grid2 section:first-child .rows li a"); n != 10 {
 			t.Errorf("dashboard unpublished work: %d pages, want 10", n)
