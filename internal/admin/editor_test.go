@@ -175,6 +175,18 @@ func TestEditorWholeLife(t *testing.T) {
 		if got := b.types(); !slices.Equal(got, want) {
 			t.Fatalf("after dragging: %v", got)
 		}
+		// A second image block takes the uploaded image from the library's picker.
+		b.addBlock("image")
+		b.do(chromedp.Click(chromedp.CSS(nth(10) + `button[data-act=pick]`)))
+		b.wait(`document.getElementById("picker").open && document.querySelectorAll("#picker-grid button.pick").length === 1`)
+		b.do(chromedp.Click(chromedp.CSS(`#picker-grid button.pick`)))
+		b.wait(`!document.getElementById("picker").open`)
+		picked := run(b, chromedp.Value(chromedp.CSS(nth(10)+`[data-field=media_id]`)))
+		uploaded := run(b, chromedp.Value(chromedp.CSS(nth(5)+`[data-field=media_id]`)))
+		if picked == "" || picked != uploaded {
+			t.Errorf("picked media %q, uploaded %q", picked, uploaded)
+		}
+		b.do(chromedp.Click(chromedp.CSS(nth(10) + `button[data-act=delete]`)))
 		b.saveEditor()
 		pg, err := in.srv.Pages.Get(ctx, in.admin(), pageID)
 		if err != nil {

@@ -168,6 +168,20 @@ func TestPageList(t *testing.T) {
 		if n := rows(); n != 25 {
 			t.Errorf("my drafts: %d rows", n)
 		}
+		// The dashboard: the latest drafts, the published page, the activity.
+		b.open("/admin/")
+		rowsIn := func(sel string) int {
+			return run(b, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
+		}
+		if n := rowsIn(".grid2 section:first-child .rows li a"); n != 10 {
+			t.Errorf("dashboard unpublished work: %d pages, want 10", n)
+		}
+		if got := b.text(".grid2 section:nth-child(2) .rows"); !strings.Contains(got, "Page 29") || strings.Contains(got, "Page 28") {
+			t.Errorf("dashboard recently published: %q", got)
+		}
+		if !strings.Contains(b.text("main table"), "page.publish") {
+			t.Error("the admin's dashboard shows no recent activity")
+		}
 		b.open("/admin/pages?status=bogus")
 		if h := b.text("h1"); h != "Unprocessable Entity" {
 			t.Errorf("a bad filter: %q", h)

@@ -40,6 +40,15 @@ func TestSettingsScreens(t *testing.T) {
 		if got := b.text(".flash"); got != "Setting saved." {
 			t.Fatalf("save: %q", got)
 		}
+		// The New form does not replace an existing setting.
+		b.open("/admin/settings/new")
+		b.do(chromedp.SendKeys(chromedp.ID("key"), "site.title"))
+		b.clear("#value")
+		b.do(chromedp.SendKeys(chromedp.ID("value"), `"overwritten"`))
+		b.submit(`form[action="/admin/settings/new"] button`)
+		if e := b.text("#key-error"); !strings.Contains(e, "already") {
+			t.Errorf("new setting over an existing key: %q", e)
+		}
 		var pub map[string]any
 		if st := in.api("GET", "/api/v1/public/settings", "", "", &pub); st != http.StatusOK || pub["site.title"] == nil {
 			t.Errorf("public settings: %d %v", st, pub)

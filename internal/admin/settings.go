@@ -111,6 +111,9 @@ func (a *Admin) settingSave(w http.ResponseWriter, r *http.Request) {
 	var probe any
 	if perr := json.Unmarshal(raw, &probe); perr != nil {
 		err = quire.Invalid(quire.FieldError{Field: "value", Message: jsonProblem(raw, perr)})
+	} else if f.New && a.settingExists(r, f.Key) {
+		// PUT creates or replaces; the New form must not replace unseen.
+		err = quire.Invalid(quire.FieldError{Field: "key", Message: "is already a setting; open it from the list to change it"})
 	} else {
 		_, _, err = a.Settings.Put(r.Context(), current(r.Context()).P, f.Key, f.Version, service.SettingInput{Value: raw, Public: &f.Public})
 	}
@@ -133,6 +136,11 @@ func (a *Admin) settingSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, Prefix+"/settings?done=setting_saved", http.StatusSeeOther)
+}
+
+func (a *Admin) settingExists(r *http.Request, key string) bool {
+	_, err := a.Settings.Get(r.Context(), current(r.Context()).P, key)
+	return err == nil
 }
 
 // jsonProblem says why a value is not JSON, with the line and column.

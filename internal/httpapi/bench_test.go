@@ -87,6 +87,39 @@ func benchPagesOn(b *testing.B, dsn string) {
 			i++
 		}
 	})
+	// The lists, first page and 5,000 rows down (the cursor found by
+	// walking there first): a cached public list and the admin list.
+	deep := func(path string, hdr http.Header) string {
+		cursor := ""
+		for range 50 {
+			var l struct {
+				NextCursor string `json:"next_cursor"`
+			}
+			u := path + "?limit=100"
+			if cursor != "" {
+				u += "&cursor=" + cursor
+			}
+			h.decode(b, h.do(b, "GET", u, nil, hdr, 200), &l)
+			cursor = l.NextCursor
+		}
+		return path + "?limit=20&cursor=" + cursor
+	}
+	for _, l := range []struct {
+		name, path string
+		hdr        http.Header
+	}{
+		{"public_list_hit", "/api/v1/public/pages?limit=20", nil},
+		{"public_list_deep_hit", deep("/api/v1/public/pages", nil), nil},
+		{"admin_list", "/api/v1/pages?limit=20", auth},
+		{"admin_list_deep", deep("/api/v1/pages", auth), auth},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h.do(b, "GET", l.path, nil, l.hdr, 200)
+			}
+		})
+	}
 	b.Run("editor_get_page_50_blocks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -3,7 +3,8 @@
 // conflicts, unsaved-change protection and a local backup, the image picker
 // and uploads. The server renders every block; this file only rearranges
 // them, reads them back into the JSON the API takes, and talks to
-// /admin/pages/{id}/save.
+// /admin/pages/{id}/save. Image blocks' picker and upload are in
+// editor-images.js.
 "use strict";
 
 (function () {
@@ -185,7 +186,7 @@
       if (items.children.length > 1) btn.closest("li").remove(); else items.querySelector("input").value = "";
       changed();
     } else if (act === "pick") {
-      openPicker(li);
+      li.dispatchEvent(new CustomEvent("quire:pick", { bubbles: true }));
     }
   });
 
@@ -193,7 +194,10 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", function (e) {
-    if (e.target.matches("input[type=file][data-act=upload]")) { upload(e.target); return; }
+    if (e.target.matches("input[type=file][data-act=upload]")) {
+      e.target.dispatchEvent(new CustomEvent("quire:upload", { bubbles: true }));
+      return;
+    }
     changed();
   });
   document.addEventListener("trix-change", changed);
@@ -383,7 +387,7 @@
         list.appendChild(li);
       });
       mountRichText(list);
-      refreshPreviews();
+      list.dispatchEvent(new CustomEvent("quire:restored", { bubbles: true }));
       renumber();
       banner.hidden = true;
       changed();
@@ -395,103 +399,8 @@
     };
   }
 
-  // --- images: picker and upload ---
-
-  var pickerFor = null, pickerCursor = "";
-  var picker = document.getElementById("picker");
-
-  function setImage(li, item) {
-    li.querySelector("[data-field=media_id]").value = item.id;
-    var alt = li.querySelector("[data-field=alt]");
-    if (alt && !alt.value && item.alt) alt.value = item.alt;
-    var prev = li.querySelector("[data-preview]");
-    var img = document.createElement("img");
-    img.src = item.thumb;
-    img.alt = "";
-    prev.replaceChildren(img);
-    changed();
-  }
-
-  // After a restore from the backup, image blocks have a media id but no
-  // preview; say so rather than guess a URL.
-  function refreshPreviews() {
-    list.querySelectorAll(".block[data-type=image]").forEach(function (li) {
-      var id = li.querySelector("[data-field=media_id]").value;
-      var prev = li.querySelector("[data-preview]");
-      if (id && !prev.querySelector("img")) prev.textContent = "Image chosen; its preview shows after saving.";
-    });
-  }
-
-  function loadPicker(reset) {
-    var q = document.getElementById("picker-q").value;
-    var url = "/admin/media.json?q=" + encodeURIComponent(q) + (reset ? "" : "&cursor=" + encodeURIComponent(pickerCursor));
-    var grid = document.getElementById("picker-grid");
-    if (reset) grid.innerHTML = "";
-    fetch(url, { headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); }).then(function (body) {
-      (body.data || []).forEach(function (item) {
-        var li = document.createElement("li");
-        var b = document.createElement("button");
-        b.type = "button";
-        b.className = "pick";
-        var img = document.createElement("img");
-        img.src = item.thumb;
-        img.alt = "";
-        var span = document.createElement("span");
-        span.textContent = item.title || item.filename;
-        b.append(img, span);
-        b.addEventListener("click", function () { setImage(pickerFor, item); picker.close(); pickerFor.querySelector("[data-act=pick]").focus(); });
-        li.appendChild(b);
-        grid.appendChild(li);
-      });
-      if (!grid.children.length) grid.innerHTML = "<li class=\"muted\">No images yet: upload one from the block.</li>";
-      pickerCursor = body.next_cursor || "";
-      document.getElementById("picker-more").hidden = !pickerCursor;
-    });
-  }
-
-  function openPicker(li) {
-    pickerFor = li;
-    loadPicker(true);
-    picker.showModal();
-  }
-  if (picker) {
-    document.getElementById("picker-search").addEventListener("submit", function (e) { e.preventDefault(); loadPicker(true); });
-    document.getElementById("picker-more").addEventListener("click", function () { loadPicker(false); });
-    document.getElementById("picker-close").addEventListener("click", function () { picker.close(); });
-  }
-
-  function upload(input) {
-    var li = input.closest(".block");
-    var file = input.files[0];
-    if (!file) return;
-    var bar = li.querySelector("progress");
-    var msg = li.querySelector(".upload-status");
-    var fd = new FormData();
-    fd.append("file", file);
-    var alt = li.querySelector("[data-field=alt]").value;
-    if (alt) fd.append("alt", alt);
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", "/admin/media/upload");
-    xhr.setRequestHeader("Accept", "application/json");
-    bar.hidden = false;
-    bar.value = 0;
-    msg.textContent = "Uploading " + file.name + "…";
-    xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
-    xhr.onload = function () {
-      var body = {};
-      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 200 || xhr.status === 201) {
-        bar.value = 100;
-        msg.textContent = "Uploaded " + file.name + ".";
-        setImage(li, body);
-      } else {
-        msg.textContent = "Upload failed: " + (body.title || xhr.status);
-      }
-      input.value = "";
-    };
-    xhr.onerror = function () { msg.textContent = "Upload failed: the server could not be reached."; };
-    xhr.send(fd);
-  }
+  // What editor-images.js needs of the editor.
+  window.QuireEditor = { changed: changed };
 
   // --- start ---
   setupTrix();
