@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -185,58 +184,6 @@ func jsonType(goType string) string {
 		return "number"
 	}
 	return "value of the right type"
-}
-
-// checkDuplicateKeys walks the JSON tokens and refuses an object that names
-// a key twice. Invalid JSON is left for the decoder to report. The keys of
-// the top-level object, which are decoded into struct fields, are compared
-// the way encoding/json matches them, case-insensitively: {"role": "viewer",
-// "Role": "admin"} is a duplicate, and the last one would win.
-func checkDuplicateKeys(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	type frame struct {
-		keys     map[string]bool
-		isObject bool
-		wantKey  bool
-		fold     bool
-	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.isObject && top.wantKey {
-			if key, ok := tok.(string); ok {
-				k := key
-				if top.fold {
-					k = foldKey(key)
-				}
-				if top.keys[k] {
-					return &quire.Error{Code: quire.EBADREQUEST, Message: fmt.Sprintf("duplicate key %q", key),
-						Fields: []quire.FieldError{{Field: key, Message: "appears more than once"}}}
-				}
-				top.keys[k] = true
-				top.wantKey = false
-				continue
-			}
-		}
-		if top != nil && top.isObject && !top.wantKey {
-			top.wantKey = true // this token is the value (or starts it)
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]bool{}, isObject: true, wantKey: true, fold: len(stack) == 0})
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-	}
 }
 
 // foldKey maps every rune of s to the smallest rune of its case-folding

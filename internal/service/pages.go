@@ -175,14 +175,21 @@ func (s *Pages) Create(ctx context.Context, p *quire.Principal, in NewPage) (*qu
 		}
 		after := pageFields(page)
 		after["blocks"] = len(blocks)
+		// The audit entry and the event go last: on PostgreSQL they take
+		// the chain's lock, held until commit, so nothing else may run
+		// after them (docs/performance.md, "Writes").
+		created, err := reload(ctx, tx, page.ID)
+		if err != nil {
+			return err
+		}
 		if err := audit(ctx, tx, p.UserID, ActionPageCreate, "page", page.ID, quire.Changes(nil, after)); err != nil {
 			return err
 		}
 		if err := emit(ctx, tx, pageEvent(quire.EventPageCreated, page, 0, false)); err != nil {
 			return err
 		}
-		page, err = reload(ctx, tx, page.ID)
-		return err
+		page = created
+		return nil
 	})
 	return page, err
 }
@@ -241,6 +248,10 @@ func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMat
 		if page.PublishedRevisionID != nil && page.Slug != oldSlug {
 			slugs = []string{oldSlug, page.Slug}
 		}
+		// Read back before the audit entry, which takes the chain's lock.
+		if out, err = reload(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := audit(ctx, tx, p.UserID, action, "page", id, details); err != nil {
 			return err
 		}
@@ -248,11 +259,7 @@ func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMat
 		if page.Slug != oldSlug {
 			ev.PreviousSlug = oldSlug
 		}
-		if err := emit(ctx, tx, ev); err != nil {
-			return err
-		}
-		out, err = reload(ctx, tx, id)
-		return err
+		return emit(ctx, tx, ev)
 	})
 	if err != nil {
 		return nil, err

@@ -59,12 +59,15 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 
 // lockAudit takes the chain lock until the transaction ends.
 func (tx *Tx) lockAudit(ctx context.Context) error {
-	if tx.db.dialect != Postgres {
+	// Taken once: the audit entry and the event of a write both need it,
+	// and asking again would cost PostgreSQL a round trip under the lock.
+	if tx.db.dialect != Postgres || tx.chainLocked {
 		return nil
 	}
 	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(auditLockKey)); err != nil {
 		return fmt.Errorf("audit lock: %w", err)
 	}
+	tx.chainLocked = true
 	return nil
 }
 

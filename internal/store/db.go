@@ -291,6 +291,8 @@ type Tx struct {
 	// ctx is the write transaction's context, carrying its deadline; nil
 	// on a reader, whose statements each get a deadline of their own.
 	ctx context.Context
+	// chainLocked: this transaction holds the audit chain's lock (audit.go).
+	chainLocked bool
 }
 
 // Now is the single timestamp of this transaction, in UTC with the
