@@ -117,20 +117,18 @@ func get(ctx context.Context, client *http.Client, u string, header http.Header)
 }
 
 // peakRSS is this process's peak resident set (VmHWM) and its current one
-// (VmRSS), from /proc/self/status.
+// (VmRSS) split into anonymous memory (the Go heap, SQLite's caches) and
+// file pages (SQLite's memory map, the binary), from /proc/self/status.
 func peakRSS() string {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return "unknown"
 	}
-	var hwm, rss string
+	f := map[string]string{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwm = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			rss = strings.TrimSpace(v)
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			f[k] = strings.TrimSpace(v)
 		}
 	}
-	return hwm + " (now " + rss + ")"
+	return f["VmHWM"] + " (now " + f["VmRSS"] + ": anon " + f["RssAnon"] + ", file " + f["RssFile"] + ")"
 }

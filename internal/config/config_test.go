@@ -54,7 +54,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 	}
 	want := Config{
 		Addr: "127.0.0.1:8080", DataDir: "./quire-data", AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
-		LogFormat: "text", LogLevel: "info", MaxBodyBytes: 1 << 20, MaxPageBody: 4 << 20, MaxUploadBytes: 25 << 20, SQLiteCache: 4 << 20, SQLiteMmap: 256 << 20, PageCacheBytes: 16 << 20, RequireIfMatch: true,
+		LogFormat: "text", LogLevel: "info", MaxBodyBytes: 1 << 20, MaxPageBody: 4 << 20, MaxUploadBytes: 25 << 20, SQLiteCache: 4 << 20, SQLiteMmap: 256 << 20, PageCacheBytes: 24 << 20, RequireIfMatch: true,
 		LoginFailures: 5, LoginIPFailures: 20, LoginWindow: 15 * time.Minute, ShutdownTimeout: 15 * time.Second, PublicMaxAge: 30 * time.Second,
 		RevisionsKeep: 50, RevisionsMinAge: 90 * 24 * time.Hour,
 		MediaTypes:        "image/jpeg,image/png,image/gif,image/webp,image/avif,image/svg+xml,application/pdf,video/mp4,video/webm,audio/mpeg,text/plain",

@@ -11,12 +11,13 @@ import (
 	"github.com/quirecms/quire/internal/store"
 )
 
-// DefaultCacheBytes is the page cache's default budget. With Go's heap
-// allowed to double its live size between collections (GOGC=100), 16 MiB
-// of entries keeps the whole process, SQLite's caches included, under
-// issue 11's 64 MB: 10,000 pages of about 2 KB mostly fit, and the rest
-// are one indexed read away.
-const DefaultCacheBytes = 16 << 20
+// DefaultCacheBytes is the page cache's default budget: 10,000 pages of
+// about 2 KB fit (issue 11's benchmark; 16 MiB did not, and a cache that
+// cannot hold a cyclic read of every page rebuilds on nearly every read),
+// and with Go's heap allowed to double its live size between collections
+// the anonymous memory stays near 64 MB. Larger sites set
+// QUIRE_PAGE_CACHE_BYTES; pages past it are one indexed read away.
+const DefaultCacheBytes = 24 << 20
 
 // entryOverhead is what an entry costs beyond its bytes: the map slot,
 // the entry and Document structs, the slug's string header. Counted so
