@@ -46,8 +46,6 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
-	// eventHook runs in the transaction of every recorded event (events.go).
-	eventHook EventHook
 }
 
 // Open connects to url: a postgres:// or postgresql:// URL selects
