@@ -355,7 +355,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := s.http.Shutdown(sctx)
 	serveErr := <-errc
-	err = errors.Join(err, s.Jobs.Stop(sctx))
+	err = errors.Join(err, s.stopJobs())
 	if errors.Is(serveErr, http.ErrServerClosed) || err != nil {
 		return err
 	}

@@ -214,11 +214,9 @@ func (tx *Tx) RecordAttempt(ctx context.Context, d *quire.WebhookDelivery) error
 
 // LockDispatch returns how far deliveries were made from the event log,
 // locking the position until commit (FOR UPDATE on PostgreSQL; SQLite has
-// one writer). On first use it starts at the head of the log.
+// one writer). It starts at 0: the log and the position were created
+// together.
 func (tx *Tx) LockDispatch(ctx context.Context) (int64, error) {
-	if _, err := tx.exec(ctx, `INSERT INTO webhook_dispatch (id, through) SELECT 1, COALESCE(MAX(seq), 0) FROM events WHERE TRUE ON CONFLICT (id) DO NOTHING`); err != nil {
-		return 0, err
-	}
 	q := `SELECT through FROM webhook_dispatch WHERE id = 1`
 	if tx.db.dialect == Postgres {
 		q += ` FOR UPDATE`
@@ -232,7 +230,7 @@ func (tx *Tx) LockDispatch(ctx context.Context) (int64, error) {
 // position: a read, so that idle nodes do not take the write lock.
 func (tx *Tx) DispatchBehind(ctx context.Context) (bool, error) {
 	var behind bool
-	err := tx.queryRow(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM events), 0) > COALESCE((SELECT through FROM webhook_dispatch WHERE id = 1), -1)`).Scan(&behind)
+	err := tx.queryRow(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM events), 0) > (SELECT through FROM webhook_dispatch WHERE id = 1)`).Scan(&behind)
 	return behind, mapErr(err)
 }
 

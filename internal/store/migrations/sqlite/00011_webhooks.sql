@@ -49,6 +49,7 @@ CREATE TABLE webhook_dispatch (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     through INTEGER NOT NULL
 );
+INSERT INTO webhook_dispatch (id, through) VALUES (1, 0);
 
 -- +goose Down
 -- Forward-only.
