@@ -47,6 +47,8 @@ Usage:
   quire revisions prune [--dry-run]        remove revisions the retention policy no longer keeps
   quire export --out FILE                 write the whole instance to one portable archive
   quire import [--media-to s3|local] FILE  load an archive into an empty database
+  quire backup --out FILE                 back up a running instance (a portable archive) without stopping it
+  quire restore [--force] FILE             restore a backup into an empty database (--force: empty it first)
   quire help                               show this text
 
 Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
@@ -85,6 +87,12 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case args[0] == "import":
 		name = "import"
 		err = importCmd(ctx, args[1:], env)
+	case args[0] == "backup":
+		name = "backup"
+		err = backupCmd(ctx, args[1:], env)
+	case args[0] == "restore":
+		name = "restore"
+		err = restoreCmd(ctx, args[1:], env)
 	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,6 +100,12 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 	if file == "" {
 		return &config.UsageError{Err: errors.New("the archive file is required: quire import [flags] FILE")}
 	}
+	return importInto(ctx, cfg, file, mediaTo, env)
+}
+
+// importInto loads the archive at file into the configured database and
+// media storage (mediaTo: see mediaTarget).
+func importInto(ctx context.Context, cfg config.Config, file, mediaTo string, env Env) error {
 	files, err := mediaTarget(ctx, &cfg, mediaTo)
 	if err != nil {
 		return err
@@ -110,7 +117,7 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 	defer db.Close()
 	keyFile := server.SigningKeyFile(cfg)
 	if _, err := os.Stat(keyFile); db.Dialect() == store.SQLite && err == nil {
-		return fmt.Errorf("%s exists: QUIRE_DATA_DIR belongs to an instance already; import into a new data directory", keyFile)
+		return fmt.Errorf("QUIRE_DATA_DIR is not empty: %s exists, so it belongs to an instance already; import into a new data directory", keyFile)
 	}
 	start := time.Now()
 	p := newProgress(env.Stderr)
@@ -159,13 +166,15 @@ func verifyImported(ctx context.Context, cfg config.Config, db *store.DB) (int64
 }
 
 // trailingFile takes the FILE argument off the end of args: the last
-// argument, unless it starts with "-" or is the value of a flag before it.
-func trailingFile(args []string) (string, []string) {
+// argument, unless it starts with "-" or is the value of a flag before it
+// (one not named in boolFlags, which take no value).
+func trailingFile(args []string, boolFlags ...string) (string, []string) {
 	n := len(args)
 	if n == 0 || strings.HasPrefix(args[n-1], "-") {
 		return "", args
 	}
-	if n > 1 && strings.HasPrefix(args[n-2], "-") && !strings.Contains(args[n-2], "=") {
+	if prev := args[max(0, n-2)]; n > 1 && strings.HasPrefix(prev, "-") && !strings.Contains(prev, "=") &&
+		!slices.Contains(boolFlags, strings.TrimLeft(prev, "-")) {
 		return "", args
 	}
 	return args[n-1], args[:n-1]

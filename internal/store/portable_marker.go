@@ -122,3 +122,42 @@ func (db *DB) PortableCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// CopyTo writes a consistent copy of a SQLite database to path with
+// VACUUM INTO: one read transaction, so writers (in this process or the
+// server's) go on meanwhile.
+func (db *DB) CopyTo(ctx context.Context, path string) error {
+	if db.dialect != SQLite {
+		return errors.New("copy: only a SQLite database is copied as a file")
+	}
+	_, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path)
+	return mapErr(err)
+}
+
+// Wipe removes every table, type and function of the database (on
+// PostgreSQL by dropping and recreating the current schema), for
+// `quire restore --force`.
+func (db *DB) Wipe(ctx context.Context) error {
+	if db.dialect == Postgres {
+		var schema string
+		if err := db.write.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return mapErr(err)
+		}
+		_, err := db.write.ExecContext(ctx, `DROP SCHEMA `+quoteIdent(schema)+` CASCADE; CREATE SCHEMA `+quoteIdent(schema))
+		return mapErr(err)
+	}
+	names, err := db.strings(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return mapErr(err)
+	}
+	for _, n := range names {
+		if _, err := db.write.ExecContext(ctx, `DROP TABLE IF EXISTS `+quoteIdent(n)); err != nil {
+			return mapErr(err)
+		}
+	}
+	_, err = db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+	return mapErr(err)
+}
