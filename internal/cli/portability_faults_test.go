@@ -211,3 +211,23 @@ func TestImportMigratesAnOlderArchive(t *testing.T) {
 		}
 	})
 }
+
+// A live media record whose bytes are gone fails the export, naming it,
+// and leaves no archive behind.
+func TestExportRefusesMissingMedia(t *testing.T) {
+	src := newInstance(t, testdb.SQLite(t))
+	made := populate(t, src)
+	cfg := instanceConfig(t, src)
+	if err := os.Remove(filepath.Join(cfg.DataDir, filepath.FromSlash(made.keys[0]))); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "a.tar")
+	expect(t, src.run("", "export", "--out", out), 1, "stderr", made.keys[0], "no such object")
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("an archive was left behind: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "*"))
+	if len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
+}
