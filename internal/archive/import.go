@@ -1,12 +1,15 @@
 package archive
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -87,13 +90,8 @@ func Import(ctx context.Context, db *store.DB, files storage.Storage, path strin
 			}
 		}
 	}
-	for i, md := range m.Media {
-		if err := putMedia(ctx, files, path, md); err != nil {
-			return nil, nil, err
-		}
-		if (i+1)%100 == 0 || i+1 == len(m.Media) {
-			progress("media", int64(i+1), int64(len(m.Media)))
-		}
+	if err := putMedia(ctx, files, path, m.Media, progress); err != nil {
+		return nil, nil, err
 	}
 	if err := loadJobs(ctx, db, path, m.Jobs); err != nil {
 		return nil, nil, err
@@ -215,15 +213,64 @@ func loadTable(ctx context.Context, db *store.DB, path string, t *store.Portable
 	return fixups, nil
 }
 
-func putMedia(ctx context.Context, files storage.Storage, path string, md MediaPart) error {
-	if err := storage.CheckKey(md.Key); err != nil {
-		return &PartError{Part: md.File, Err: err}
+// putMedia stores the media in one pass over the archive: each part's
+// bytes under every storage key the manifest maps to them.
+func putMedia(ctx context.Context, files storage.Storage, path string, media []MediaPart, progress Progress) error {
+	keys := map[string][]MediaPart{}
+	for _, md := range media {
+		if err := storage.CheckKey(md.Key); err != nil {
+			return &PartError{Part: md.File, Err: err}
+		}
+		keys[md.File] = append(keys[md.File], md)
 	}
+	if len(media) == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	done := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &PartError{Part: "media", Err: fmt.Errorf("cannot read it again: %w", err)}
+		}
+		for i, md := range keys[hdr.Name] {
+			if i > 0 { // the same bytes under a second key: read them again
+				if err := putOne(ctx, files, path, md); err != nil {
+					return err
+				}
+			} else if err := storeMedia(ctx, files, tr, md); err != nil {
+				return err
+			}
+			done++
+			if done%100 == 0 || done == len(media) {
+				progress("media", int64(done), int64(len(media)))
+			}
+		}
+	}
+	if done != len(media) {
+		return &PartError{Part: "media", Err: fmt.Errorf("%d of %d media files found on the second read", done, len(media))}
+	}
+	return nil
+}
+
+func putOne(ctx context.Context, files storage.Storage, path string, md MediaPart) error {
 	r, closePart, err := openPart(path, md.File)
 	if err != nil {
 		return err
 	}
 	defer closePart()
+	return storeMedia(ctx, files, r, md)
+}
+
+func storeMedia(ctx context.Context, files storage.Storage, r io.Reader, md MediaPart) error {
 	n, err := files.Put(ctx, md.Key, r)
 	if err != nil {
 		return &PartError{Part: md.File, Err: fmt.Errorf("store as %s: %w", md.Key, err)}

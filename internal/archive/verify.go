@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/quirecms/quire/internal/storage"
 )
 
 // maxManifest bounds manifest.json, read into memory.
@@ -95,6 +97,9 @@ func Verify(path string, latest int64) (*Manifest, error) {
 		}
 	}
 	for _, md := range m.Media {
+		if err := storage.CheckKey(md.Key); err != nil {
+			return nil, &PartError{Part: manifestName, Err: err}
+		}
 		if md.File != mediaFile(md.SHA256) {
 			return nil, &PartError{Part: manifestName, Err: fmt.Errorf("media %q has the file name %q", md.Key, md.File)}
 		}

@@ -124,6 +124,9 @@ func TestImportRefusesBadArchives(t *testing.T) {
 		}), []string{"not a Quire archive", "no manifest.json"}},
 		{"another format", variant("format.tar", editManifest(func(m map[string]any) { m["format"] = "something-else" })), []string{"manifest.json", "not written by quire export"}},
 		{"a newer schema", variant("newer.tar", editManifest(func(m map[string]any) { m["schema_version"] = 9999 })), []string{"newer Quire", "9999"}},
+		{"a media key outside the media area", variant("key.tar", editManifest(func(m map[string]any) {
+			m["media"].([]any)[0].(map[string]any)["key"] = "../../etc/cron.d/evil"
+		})), []string{"manifest.json", "invalid key"}},
 		{"an extra part", variant("extra.tar", func(es []entry) []entry {
 			return append(es, entry{"tables/evil.jsonl", []byte("[]\n")})
 		}), []string{"tables/evil.jsonl", "not listed"}},
