@@ -44,6 +44,9 @@ func Export(ctx context.Context, db *store.DB, files storage.Storage, w io.Write
 	if progress == nil {
 		progress = func(string, int64, int64) {}
 	}
+	if err := db.CheckImportComplete(ctx); err != nil {
+		return nil, err
+	}
 	tables, err := db.PortableTables(ctx)
 	if err != nil {
 		return nil, err

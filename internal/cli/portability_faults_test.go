@@ -169,6 +169,7 @@ func TestImportRefusesNonEmptyAndIncomplete(t *testing.T) {
 		}
 		expect(t, cut.run("", "migrate", "up"), 1, "stderr", "did not finish", "a.tar", "run `quire import` again")
 		expect(t, cut.run("", "import", archive), 1, "stderr", "did not finish")
+		expect(t, cut.run("", "export", "--out", filepath.Join(t.TempDir(), "x.tar")), 1, "stderr", "did not finish")
 	})
 }
 

@@ -38,6 +38,10 @@ func (db *DB) checkImportMarker(ctx context.Context) error {
 	return fmt.Errorf("%w (started %s from %s): its content is partial; empty the database (a new file, or drop and recreate the schema) and run `quire import` again", ErrImportIncomplete, started, source)
 }
 
+// CheckImportComplete fails with ErrImportIncomplete on a database an
+// import did not finish, for commands that read without migrating.
+func (db *DB) CheckImportComplete(ctx context.Context) error { return db.checkImportMarker(ctx) }
+
 // BeginImport marks the database as being imported into, before anything
 // is loaded; EndImport removes the mark once everything is in.
 func (db *DB) BeginImport(ctx context.Context, source string) error {
