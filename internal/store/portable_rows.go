@@ -171,6 +171,14 @@ func (db *DB) SetDeferred(ctx context.Context, t *PortableTable, rows [][]any) e
 	}
 	q := fmt.Sprintf(`UPDATE %s SET %s WHERE %s`, quoteIdent(t.Name), strings.Join(set, ", "), strings.Join(where, " AND "))
 	names := append(append([]string(nil), t.Deferred...), t.Key...)
+	text := true
+	for _, n := range names {
+		c, _ := t.Column(n)
+		text = text && c.Kind == KindText
+	}
+	if text {
+		return db.setDeferredText(ctx, t, rows)
+	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		for _, row := range rows {
 			vals := append(append([]any(nil), row[len(t.Key):]...), row[:len(t.Key)]...)
@@ -183,6 +191,48 @@ func (db *DB) SetDeferred(ctx context.Context, t *PortableTable, rows [][]any) e
 				}
 				args[i] = a
 			}
+			if _, err := tx.exec(ctx, q, args...); err != nil {
+				return fmt.Errorf("load %s: %w", t.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// setDeferredText is SetDeferred for text columns (ids), many rows per
+// statement: UPDATE … FROM (VALUES …), whose columns both databases name
+// column1, column2, … and whose untyped parameters PostgreSQL takes as text.
+// On PostgreSQL it saves a round trip per row.
+func (db *DB) setDeferredText(ctx context.Context, t *PortableTable, rows [][]any) error {
+	width := len(t.Key) + len(t.Deferred)
+	set := make([]string, len(t.Deferred))
+	for i, d := range t.Deferred {
+		set[i] = fmt.Sprintf("%s = v.column%d", quoteIdent(d), len(t.Key)+i+1)
+	}
+	where := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		where[i] = fmt.Sprintf("%s.%s = v.column%d", quoteIdent(t.Name), quoteIdent(k), i+1)
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	per := max(1, min(500, 30000/width))
+	return db.InTx(ctx, func(tx *Tx) error {
+		for start := 0; start < len(rows); start += per {
+			chunk := rows[start:min(len(rows), start+per)]
+			tuples := make([]string, len(chunk))
+			args := make([]any, 0, len(chunk)*width)
+			for i, row := range chunk {
+				tuples[i] = tuple
+				for _, v := range row {
+					if v != nil {
+						if _, ok := v.(string); !ok {
+							return fmt.Errorf("table %s: a %T value where text is expected", t.Name, v)
+						}
+					}
+					args = append(args, v)
+				}
+			}
+			q := fmt.Sprintf(`UPDATE %s SET %s FROM (VALUES %s) AS v WHERE %s`, quoteIdent(t.Name),
+				strings.Join(set, ", "), strings.Join(tuples, ", "), strings.Join(where, " AND "))
 			if _, err := tx.exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("load %s: %w", t.Name, err)
 			}
