@@ -47,6 +47,9 @@ func Verify(path string, latest int64) (*Manifest, error) {
 			return nil, &PartError{Part: "after " + last, Err: fmt.Errorf("the archive is truncated or corrupt: %w", err)}
 		}
 		last = hdr.Name
+		if _, dup := parts[hdr.Name]; dup || (hdr.Name == manifestName && manifest != nil) {
+			return nil, &PartError{Part: hdr.Name, Err: errors.New("appears twice in the archive")}
+		}
 		if hdr.Name == manifestName {
 			manifest, err = io.ReadAll(io.LimitReader(tr, maxManifest))
 			if err != nil {

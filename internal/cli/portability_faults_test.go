@@ -127,6 +127,14 @@ func TestImportRefusesBadArchives(t *testing.T) {
 		{"a media key outside the media area", variant("key.tar", editManifest(func(m map[string]any) {
 			m["media"].([]any)[0].(map[string]any)["key"] = "../../etc/cron.d/evil"
 		})), []string{"manifest.json", "invalid key"}},
+		{"a part twice", variant("twice.tar", func(es []entry) []entry {
+			for _, e := range es {
+				if e.name == "tables/users.jsonl" {
+					return append([]entry{{e.name, []byte("[]\n")}}, es...)
+				}
+			}
+			return es
+		}), []string{"tables/users.jsonl", "twice"}},
 		{"an extra part", variant("extra.tar", func(es []entry) []entry {
 			return append(es, entry{"tables/evil.jsonl", []byte("[]\n")})
 		}), []string{"tables/evil.jsonl", "not listed"}},
