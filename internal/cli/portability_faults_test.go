@@ -166,6 +166,11 @@ func TestImportRefusesNonEmptyAndIncomplete(t *testing.T) {
 		used.must("x"+password+"\n", "user", "create", "--email", "someone@example.com", "--role", "admin")
 		expect(t, used.run("", "import", archive), 1, "stderr", "not empty", "users (1 rows)")
 
+		// A database migrated but unused (its only rows the migrations' own) is empty.
+		migrated := newInstance(t, freshLike(t, dsn))
+		migrated.must("", "migrate", "up")
+		expect(t, migrated.must("", "import", archive), 0, "stdout", "audit verify: ok")
+
 		cut := newInstance(t, testdb.SQLite(t))
 		if strings.HasPrefix(dsn, "postgres") {
 			cut = newInstance(t, testdb.Postgres(t))

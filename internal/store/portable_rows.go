@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -150,12 +151,33 @@ func (db *DB) InsertRows(ctx context.Context, t *PortableTable, cols []string, r
 					args = append(args, a)
 				}
 			}
+			if t.Seeded() {
+				q.WriteString(upsert(t, cols))
+			}
 			if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("load %s: %w", t.Name, err)
 			}
 		}
 		return nil
 	})
+}
+
+// upsert makes an INSERT into a seeded table replace the migration's row.
+func upsert(t *PortableTable, cols []string) string {
+	keys := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		keys[i] = quoteIdent(k)
+	}
+	var set []string
+	for _, c := range cols {
+		if !slices.Contains(t.Key, c) {
+			set = append(set, quoteIdent(c)+" = excluded."+quoteIdent(c))
+		}
+	}
+	if len(set) == 0 {
+		return " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO NOTHING"
+	}
+	return " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // SetDeferred sets t's deferred columns from rows (key values, then the

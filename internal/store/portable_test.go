@@ -43,6 +43,17 @@ func TestPortableTables(t *testing.T) {
 				t.Errorf("%s is loaded after %s", before[0], before[1])
 			}
 		}
+		// Only the tables known as seeded hold rows in a new database.
+		snap, err := db.BeginSnapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range tables {
+			if n, err := snap.Count(ctx, tb); err != nil || n > 0 && !tb.Seeded() {
+				t.Errorf("a new database has %d rows in %s (%v): add it to seededTables", n, tb.Name, err)
+			}
+		}
+		snap.Close()
 		pages := tables[at["pages"]]
 		if !slices.Contains(pages.Deferred, "published_revision_id") {
 			t.Errorf("pages defers %v, want published_revision_id", pages.Deferred)
