@@ -219,8 +219,16 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 }
 
 // Migrate applies every pending embedded migration, each in its own
-// transaction. It is safe to run on every start.
+// transaction. It is safe to run on every start. It refuses a database
+// an import did not finish loading (ErrImportIncomplete).
 func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.checkImportMarker(ctx); err != nil {
+		return err
+	}
+	return db.migrate(ctx)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
 	p, err := db.migrationProvider()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
