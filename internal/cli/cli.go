@@ -45,6 +45,10 @@ Usage:
   quire audit export [--since DATE]        stream entries with their hashes as JSON lines
   quire media gc [--dry-run]               remove stored bytes no media record owns (--min-age 1h)
   quire revisions prune [--dry-run]        remove revisions the retention policy no longer keeps
+  quire export --out FILE                 write the whole instance to one portable archive
+  quire import [--media-to s3|local] FILE  load an archive into an empty database
+  quire backup --out FILE                 back up a running instance (a portable archive) without stopping it
+  quire restore [--force] FILE             restore a backup into an empty database (--force: empty it first)
   quire help                               show this text
 
 Every command takes the settings of quire serve (QUIRE_DATABASE_URL,
@@ -77,6 +81,18 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = mediaGC(ctx, args[2:], env)
 	case name == "revisions prune":
 		err = revisionsPrune(ctx, args[2:], env)
+	case args[0] == "export":
+		name = "export"
+		err = exportCmd(ctx, args[1:], env)
+	case args[0] == "import":
+		name = "import"
+		err = importCmd(ctx, args[1:], env)
+	case args[0] == "backup":
+		name = "backup"
+		err = backupCmd(ctx, args[1:], env)
+	case args[0] == "restore":
+		name = "restore"
+		err = restoreCmd(ctx, args[1:], env)
 	case args[0] == "help", args[0] == "-h", args[0] == "-help", args[0] == "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -51,6 +52,9 @@ func newEnv(t *testing.T, dsn string, tweak func(*config.Config)) *env {
 	cfg.DatabaseURL = dsn
 	cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
 	cfg.LoginFailures, cfg.LoginIPFailures = 1000, 1000
+	// The race detector on a busy CI machine makes a 3 MiB page save take
+	// seconds; the deadline's own tests (faults_test.go) set a short one.
+	cfg.DBTimeout = 60 * time.Second
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -51,8 +51,6 @@ type DB struct {
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
 	timeout time.Duration
 	health  health
-	// eventHook runs in the transaction of every recorded event (events.go).
-	eventHook EventHook
 }
 
 // Options tune how the store talks to its database.
@@ -230,8 +228,16 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 }
 
 // Migrate applies every pending embedded migration, each in its own
-// transaction. It is safe to run on every start.
+// transaction. It is safe to run on every start. It refuses a database
+// an import did not finish loading (ErrImportIncomplete).
 func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.checkImportMarker(ctx); err != nil {
+		return err
+	}
+	return db.migrate(ctx)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
 	p, err := db.migrationProvider()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
