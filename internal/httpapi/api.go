@@ -69,6 +69,7 @@ type Route struct {
 type Deps struct {
 	Auth     *service.Auth
 	Users    *service.Users
+	Recovery *service.Recovery
 	Tokens   *service.Tokens
 	Audit    *service.Audit
 	Settings *service.Settings
@@ -218,11 +219,16 @@ func (a *API) table() []Route {
 		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name (If-Match)", Tag: "auth", Request: "SelfUpdate", Responses: map[int]string{200: "User", 412: "Problem"}, handler: a.updateMe},
 		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
 
+		{Method: "POST", Path: v1 + "/auth/password/forgot", Summary: "Mail a password reset link (valid 1 hour) if the address has an account; the answer is the same either way", Tag: "auth", Request: "PasswordForgot", Responses: map[int]string{202: "", 422: "Problem", 429: "Problem"}, handler: a.forgotPassword},
+		{Method: "POST", Path: v1 + "/auth/password/reset", Summary: "Choose a new password with a reset link's token; ends every session of the account", Tag: "auth", Request: "PasswordReset", Responses: map[int]string{204: "", 422: "Problem", 429: "Problem"}, handler: a.resetPassword},
+
 		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
 		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
 		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
 		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
 		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
+
+		{Method: "POST", Path: v1 + "/users/{id}/password-reset", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Make a password reset link for a user to hand over yourself (not mailed); the token is shown once", Tag: "users", Responses: map[int]string{201: "ResetLink", 404: "Problem", 409: "Problem"}, handler: a.createResetLink},
 
 		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
 		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},

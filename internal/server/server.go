@@ -33,6 +33,7 @@ import (
 	"github.com/quirecms/quire/internal/eventstream"
 	"github.com/quirecms/quire/internal/httpapi"
 	"github.com/quirecms/quire/internal/jobs"
+	"github.com/quirecms/quire/internal/mail"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/storage"
 	"github.com/quirecms/quire/internal/store"
@@ -62,6 +63,8 @@ type Server struct {
 	Pages       *service.Pages
 	// Settings is the settings service (the admin and tests use it too).
 	Settings *service.Settings
+	// Recovery is password reset (forgot, reset, admin-made links).
+	Recovery *service.Recovery
 }
 
 // Options are knobs that only tests and tools turn.
@@ -72,6 +75,10 @@ type Options struct {
 	// poll and the webhook backoff; zero means the defaults.
 	JobPollInterval  time.Duration
 	WebhookRetryBase time.Duration
+	// MailRetryBase shortens the mail retry backoff; ForgotDuration the
+	// least time a password reset request takes (zero: the defaults).
+	MailRetryBase  time.Duration
+	ForgotDuration time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -118,10 +125,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
 	pages := service.NewPages(db, deliveryPages.Invalidate)
-	sender, err := buildJobs(s, key, opts, pages)
+	outbox, err := newOutbox(cfg, key, opts.MailRetryBase, log)
 	if err != nil {
 		return nil, err
 	}
+	sender, err := buildJobs(s, key, opts, pages, outbox)
+	if err != nil {
+		return nil, err
+	}
+	s.Recovery = service.NewRecovery(db, service.RecoveryConfig{Hasher: hasher, Accounts: accounts, Mail: outbox, PublicURL: cfg.PublicURL,
+		MinDuration: opts.ForgotDuration, Log: log})
 	settings := service.NewSettings(db)
 	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
 		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
@@ -137,7 +150,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
+		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery, Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
@@ -165,7 +178,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 // deliveries, scheduled publishing) and hooks the webhook sender into event
 // recording: from then on every recorded event enqueues its deliveries in
 // the transaction of its change.
-func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages) (*webhook.Sender, error) {
+func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages, outbox *mail.Outbox) (*webhook.Sender, error) {
 	box, err := webhook.NewBox(instanceKey)
 	if err != nil {
 		return nil, err
@@ -175,11 +188,13 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	workers := river.NewWorkers()
 	sender.Register(workers)
 	pages.EnableScheduling(workers)
+	outbox.Register(workers)
 	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
 		return nil, err
 	}
 	sender.Use(s.Jobs)
 	pages.UseJobs(s.Jobs)
+	outbox.Use(s.Jobs)
 	s.DB.SetEventHook(sender.OnEvent)
 	return sender, nil
 }
