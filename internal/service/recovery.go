@@ -70,8 +70,8 @@ const (
 // NewRecovery returns the password recovery service.
 func NewRecovery(db *store.DB, c RecoveryConfig) *Recovery {
 	r := &Recovery{db: db, hasher: c.Hasher, accounts: c.Accounts, mail: c.Mail, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		byAddress: auth.NewThrottle(resetsPerAddress, resetWindow, 100_000, nil),
-		byClient:  auth.NewThrottle(resetsPerClient, resetWindow, 100_000, nil),
+		byAddress:   auth.NewThrottle(resetsPerAddress, resetWindow, 100_000, nil),
+		byClient:    auth.NewThrottle(resetsPerClient, resetWindow, 100_000, nil),
 		minDuration: c.MinDuration, log: c.Log}
 	if r.minDuration <= 0 {
 		r.minDuration = forgotDuration
