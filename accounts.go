@@ -7,4 +7,13 @@ const (
 	ActionPasswordResetRequest = "user.password_reset_request"
 	ActionPasswordResetLink    = "user.password_reset_link"
 	ActionPasswordReset        = "user.password_reset"
+	// Invitations: made, sent again with a new link, revoked, accepted
+	// (which creates the user).
+	ActionInvitationCreate = "invitation.create"
+	ActionInvitationResend = "invitation.resend"
+	ActionInvitationRevoke = "invitation.revoke"
+	ActionInvitationAccept = "invitation.accept"
+	// Sessions: one ended by its owner, all of a user's ended by an admin.
+	ActionSessionRevoke      = "auth.session_revoke"
+	ActionUserSessionsRevoke = "user.sessions_revoke"
 )

@@ -70,6 +70,8 @@ type Deps struct {
 	Auth     *service.Auth
 	Users    *service.Users
 	Recovery *service.Recovery
+	Invites  *service.Invitations
+	Sessions *service.Sessions
 	Tokens   *service.Tokens
 	Audit    *service.Audit
 	Settings *service.Settings
@@ -222,12 +224,21 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/auth/password/forgot", Summary: "Mail a password reset link (valid 1 hour) if the address has an account; the answer is the same either way", Tag: "auth", Request: "PasswordForgot", Responses: map[int]string{202: "", 422: "Problem", 429: "Problem"}, handler: a.forgotPassword},
 		{Method: "POST", Path: v1 + "/auth/password/reset", Summary: "Choose a new password with a reset link's token; ends every session of the account", Tag: "auth", Request: "PasswordReset", Responses: map[int]string{204: "", 422: "Problem", 429: "Problem"}, handler: a.resetPassword},
 
+		{Method: "POST", Path: v1 + "/auth/invitations/accept", Summary: "Accept an invitation: make the account with a chosen password", Tag: "auth", Request: "InvitationAccept", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.acceptInvitation},
+		{Method: "GET", Path: v1 + "/auth/sessions", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's sign-in sessions, the current one marked", Tag: "auth", Responses: map[int]string{200: "SessionList"}, handler: a.listSessions},
+		{Method: "DELETE", Path: v1 + "/auth/sessions/{id}", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "End one of the caller's sessions", Tag: "auth", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeSession},
+
 		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
 		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
 		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
 		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
 		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
 
+		{Method: "GET", Path: v1 + "/users/invitations", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List pending invitations", Tag: "users", Responses: map[int]string{200: "InvitationList"}, handler: a.listInvitations},
+		{Method: "POST", Path: v1 + "/users/invitations", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Invite someone (mailed; without SMTP the link is in the answer, once); valid 7 days", Tag: "users", Request: "NewInvitation", Responses: map[int]string{201: "Invitation", 409: "Problem", 422: "Problem"}, handler: a.createInvitation},
+		{Method: "POST", Path: v1 + "/users/invitations/{id}/resend", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Send a pending invitation again with a new link (the old one ends), valid another 7 days", Tag: "users", Responses: map[int]string{201: "Invitation", 404: "Problem"}, handler: a.resendInvitation},
+		{Method: "DELETE", Path: v1 + "/users/invitations/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Revoke a pending invitation", Tag: "users", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeInvitation},
+		{Method: "POST", Path: v1 + "/users/{id}/logout-all", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "End every session and access token of a user", Tag: "users", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeUserSessions},
 		{Method: "POST", Path: v1 + "/users/{id}/password-reset", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Make a password reset link for a user to hand over yourself (not mailed); the token is shown once", Tag: "users", Responses: map[int]string{201: "ResetLink", 404: "Problem", 409: "Problem"}, handler: a.createResetLink},
 
 		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},

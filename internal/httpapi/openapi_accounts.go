@@ -13,6 +13,27 @@ func init() {
 			"token": str("description", "The secret of the link (qpr_…). Shown once; only its hash is stored."),
 			"url":   str("description", "QUIRE_PUBLIC_URL/admin/password/reset?token=…; empty when QUIRE_PUBLIC_URL is not set"),
 		}),
+		"NewInvitation": object([]string{"email", "role"}, obj{"email": str("format", "email", "maxLength", 254), "role": roleEnum}),
+		"Invitation": object([]string{"id", "email", "role", "created_by", "created_at", "expires_at", "mailed"}, obj{
+			"id": str(), "email": str(), "role": roleEnum, "created_by": str(), "created_at": dateTime, "expires_at": dateTime,
+			"mailed": obj{"type": "boolean", "description": "Whether the link was mailed; when not (no SMTP), token and url are in this answer, once"},
+			"token":  str("description", "The secret of the invitation (qiv_…), only when it was not mailed. Shown once; only its hash is stored."),
+			"url":    str("description", "QUIRE_PUBLIC_URL/admin/invitation?token=…, only when not mailed and QUIRE_PUBLIC_URL is set"),
+		}),
+		"PendingInvitation": object([]string{"id", "email", "role", "created_by", "created_at", "expires_at"}, obj{
+			"id": str(), "email": str(), "role": roleEnum, "created_by": str(), "created_at": dateTime, "expires_at": dateTime,
+		}),
+		"InvitationList": listOf("PendingInvitation"),
+		"InvitationAccept": object([]string{"token", "password"}, obj{
+			"token": str(), "password": str("minLength", 10, "maxLength", 1024), "display_name": str("maxLength", 200),
+		}),
+		"Session": object([]string{"id", "created_at", "last_used_at", "expires_at", "ip", "user_agent", "current"}, obj{
+			"id": str(), "created_at": dateTime, "expires_at": dateTime,
+			"last_used_at": obj{"type": "string", "format": "date-time", "description": "The sign-in or the latest refresh of the session"},
+			"ip":           str(), "user_agent": str(),
+			"current": obj{"type": "boolean", "description": "The session this request was made with"},
+		}),
+		"SessionList": listOf("Session"),
 	}) {
 		schemas[k] = v
 	}

@@ -150,7 +150,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery, Audit: s.Audit, Settings: settings,
+		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery,
+		Invites: service.NewInvitations(db, s.Recovery), Sessions: service.NewSessions(db, accounts), Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,

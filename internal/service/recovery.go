@@ -161,11 +161,14 @@ func (r *Recovery) createLink(ctx context.Context, tx *store.Tx, u *quire.User, 
 
 // link is the address of the reset screen for token, or "" without
 // QUIRE_PUBLIC_URL.
-func (r *Recovery) link(token string) string {
+func (r *Recovery) link(token string) string { return r.address("/admin/password/reset?token=", token) }
+
+// address is QUIRE_PUBLIC_URL + path + token, or "" without it.
+func (r *Recovery) address(path, token string) string {
 	if r.publicURL == "" {
 		return ""
 	}
-	return r.publicURL + "/admin/password/reset?token=" + token
+	return r.publicURL + path + token
 }
 
 // ResetLink is what an admin gets to hand over: the secret (shown once)
