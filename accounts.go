@@ -16,4 +16,7 @@ const (
 	// Sessions: one ended by its owner, all of a user's ended by an admin.
 	ActionSessionRevoke      = "auth.session_revoke"
 	ActionUserSessionsRevoke = "user.sessions_revoke"
+	// Two-factor sign-in turned on (after the confirmation code) and off.
+	ActionTwoFactorEnable  = "user.two_factor_enable"
+	ActionTwoFactorDisable = "user.two_factor_disable"
 )

@@ -107,7 +107,7 @@ var settings = []setting{
 	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body, in bytes", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"QUIRE_MAX_PAGE_BODY_BYTES", "max-page-body-bytes", "4194304", "largest JSON body of the two routes that carry a whole page (POST /api/v1/pages, PUT /api/v1/pages/{id}/blocks), in bytes; at least QUIRE_MAX_BODY_BYTES", false, num(func(c *Config) *int64 { return &c.MaxPageBody })},
 	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
-	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
+	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed sign-ins per account and client address pair within the window before 429 (for that pair only); an account's failures from all addresses past twice this only slow its sign-ins down (1 s doubling to 30 s), never refuse them", false, count(func(c *Config) *int { return &c.LoginFailures })},
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"QUIRE_METRICS_TOKEN", "metrics-token", "", "bearer token that GET /metrics on QUIRE_ADDR requires, at least 32 bytes; when empty, /metrics is not served there (404)", true, text(func(c *Config) *string { return &c.MetricsToken }, checkSecretLen)},

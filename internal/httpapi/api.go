@@ -72,15 +72,17 @@ type Deps struct {
 	Recovery *service.Recovery
 	Invites  *service.Invitations
 	Sessions *service.Sessions
-	Tokens   *service.Tokens
-	Audit    *service.Audit
-	Settings *service.Settings
-	Pages    *service.Pages
-	Delivery *delivery.Pages
-	Previews *service.Previews
-	Media    *service.Media
-	Webhooks *service.Webhooks
-	Events   *eventstream.Hub
+	// TwoFactor turns TOTP sign-in on and off.
+	TwoFactor *service.TwoFactor
+	Tokens    *service.Tokens
+	Audit     *service.Audit
+	Settings  *service.Settings
+	Pages     *service.Pages
+	Delivery  *delivery.Pages
+	Previews  *service.Previews
+	Media     *service.Media
+	Webhooks  *service.Webhooks
+	Events    *eventstream.Hub
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
 	MaxUpload   int64
@@ -213,7 +215,12 @@ func (a *API) table() []Route {
 			handler: a.metricsRoute()},
 		{Method: "GET", Path: v1 + "/openapi.json", Summary: "This OpenAPI document", Tag: "operations", Responses: map[int]string{200: ""}, handler: a.openapi},
 
-		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.login},
+		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 202: "SignInChallenge", 401: "Problem", 429: "Problem"}, handler: a.login},
+		{Method: "POST", Path: v1 + "/auth/login/2fa", Summary: "Second step of a two-factor sign-in: the challenge and a TOTP or recovery code", Tag: "auth", Request: "SignInSecondFactor", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.loginSecondFactor},
+		{Method: "GET", Path: v1 + "/auth/2fa", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's second factors", Tag: "auth", Responses: map[int]string{200: "TwoFactorStatus"}, handler: a.twoFactorStatus},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Start a TOTP enrolment: a new secret as otpauth URI and QR code, on once confirmed", Tag: "auth", Responses: map[int]string{200: "TOTPEnrolment", 409: "Problem"}, handler: a.enrolTOTP},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp/confirm", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn TOTP on with a code from the app; returns ten recovery codes, once", Tag: "auth", Request: "TOTPCode", Responses: map[int]string{200: "RecoveryCodes", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.confirmTOTP},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp/disable", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn two-factor sign-in off (password checked again)", Tag: "auth", Request: "PasswordCheck", Responses: map[int]string{204: "", 404: "Problem", 422: "Problem", 429: "Problem"}, handler: a.disableTOTP},
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
 		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},

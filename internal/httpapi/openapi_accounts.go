@@ -34,6 +34,24 @@ func init() {
 			"current": obj{"type": "boolean", "description": "The session this request was made with"},
 		}),
 		"SessionList": listOf("Session"),
+		"SignInChallenge": object([]string{"challenge", "expires_in", "methods"}, obj{
+			"challenge":  str("description", "Send it with a code to /auth/login/2fa; valid expires_in seconds, 5 wrong codes end it"),
+			"expires_in": obj{"type": "integer"},
+			"methods":    obj{"type": "array", "items": str("enum", []string{"totp", "recovery_code"})},
+		}),
+		"SignInSecondFactor": object([]string{"challenge", "code"}, obj{
+			"challenge": str(), "code": str("maxLength", 64, "description", "A 6-digit TOTP code or a recovery code (abcd-efgh-ijkl-mnop)"),
+		}),
+		"TwoFactorStatus": object([]string{"totp", "recovery_codes_left"}, obj{
+			"totp": obj{"type": "boolean"}, "recovery_codes_left": obj{"type": "integer"},
+		}),
+		"TOTPEnrolment": object([]string{"secret", "otpauth_uri", "qr_code"}, obj{
+			"secret": str("description", "Base32 secret, to type into an app"), "otpauth_uri": str(),
+			"qr_code": str("description", "The otpauth URI as a QR code: a data:image/png;base64 URL"),
+		}),
+		"TOTPCode":      object([]string{"code"}, obj{"code": str("maxLength", 64)}),
+		"RecoveryCodes": object([]string{"recovery_codes"}, obj{"recovery_codes": obj{"type": "array", "items": str(), "description": "Ten single-use codes, shown once"}}),
+		"PasswordCheck": object([]string{"password"}, obj{"password": str()}),
 	}) {
 		schemas[k] = v
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/jobs"
 	"github.com/quirecms/quire/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 // maxAttempts with the backoff below keeps trying for about a day.
 const maxAttempts = 12
 
-// SendArgs is the job of one mail: the message, sealed (see sealer).
+// SendArgs is the job of one mail: the message, sealed.
 type SendArgs struct {
 	Sealed []byte `json:"sealed"`
 }
@@ -40,14 +41,16 @@ type Config struct {
 
 // Outbox queues mail in the caller's transaction and sends it from a job.
 type Outbox struct {
-	cfg   Config
-	seal  *sealer
+	cfg Config
+	// seal encrypts queued messages: a mail may carry a secret (a reset or
+	// invitation link), and River keeps job rows a day after they finish.
+	seal  *auth.Sealer
 	queue *jobs.Queue
 }
 
 // New returns the outbox.
 func New(cfg Config) (*Outbox, error) {
-	s, err := newSealer(cfg.InstanceKey)
+	s, err := auth.NewSealer(cfg.InstanceKey, "quire queued mail encryption v1")
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +86,7 @@ func (o *Outbox) Queue(ctx context.Context, tx *store.Tx, name, to string, data 
 	if err != nil {
 		return err
 	}
-	return o.queue.InsertTx(ctx, tx, SendArgs{Sealed: o.seal.seal(plain)}, &river.InsertOpts{MaxAttempts: maxAttempts})
+	return o.queue.InsertTx(ctx, tx, SendArgs{Sealed: o.seal.Seal(plain, nil)}, &river.InsertOpts{MaxAttempts: maxAttempts})
 }
 
 type sendWorker struct {
@@ -106,7 +109,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		// wait for a node that has it (or a restart with it).
 		return errors.New("mail: no SMTP server is configured on this node")
 	}
-	plain, err := o.seal.open(job.Args.Sealed)
+	plain, err := o.seal.Open(job.Args.Sealed, nil)
 	if err != nil {
 		return river.JobCancel(err)
 	}

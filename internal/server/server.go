@@ -117,10 +117,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, fmt.Errorf("QUIRE_TRUSTED_PROXIES: %w", err)
 	}
 	accounts := service.NewAccountCache(service.AccountCacheTTL, nil)
+	totpSealer, err := service.NewTOTPSealer(key)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log, DB: db,
 		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, Log: log}),
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
@@ -151,7 +155,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery,
-		Invites: service.NewInvitations(db, s.Recovery), Sessions: service.NewSessions(db, accounts), Audit: s.Audit, Settings: settings,
+		Invites: service.NewInvitations(db, s.Recovery), Sessions: service.NewSessions(db, accounts), TwoFactor: service.NewTwoFactor(db, s.Auth), Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
