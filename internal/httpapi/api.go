@@ -60,6 +60,10 @@ type Route struct {
 	Security string
 	// RequestType is the media type of the body when it is not JSON.
 	RequestType string
+	// Enrolment routes answer a user whose role requires two-factor
+	// sign-in before they have set it up (Principal.MustEnrol); no other
+	// authenticated route does.
+	Enrolment bool
 	// Query names the query parameters the route reads (documented as strings).
 	Query   []string
 	handler http.HandlerFunc
@@ -217,14 +221,14 @@ func (a *API) table() []Route {
 
 		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 202: "SignInChallenge", 401: "Problem", 429: "Problem"}, handler: a.login},
 		{Method: "POST", Path: v1 + "/auth/login/2fa", Summary: "Second step of a two-factor sign-in: the challenge and a TOTP or recovery code", Tag: "auth", Request: "SignInSecondFactor", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.loginSecondFactor},
-		{Method: "GET", Path: v1 + "/auth/2fa", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's second factors", Tag: "auth", Responses: map[int]string{200: "TwoFactorStatus"}, handler: a.twoFactorStatus},
-		{Method: "POST", Path: v1 + "/auth/2fa/totp", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Start a TOTP enrolment: a new secret as otpauth URI and QR code, on once confirmed", Tag: "auth", Responses: map[int]string{200: "TOTPEnrolment", 409: "Problem"}, handler: a.enrolTOTP},
-		{Method: "POST", Path: v1 + "/auth/2fa/totp/confirm", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn TOTP on with a code from the app; returns ten recovery codes, once", Tag: "auth", Request: "TOTPCode", Responses: map[int]string{200: "RecoveryCodes", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.confirmTOTP},
+		{Method: "GET", Path: v1 + "/auth/2fa", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's second factors", Tag: "auth", Responses: map[int]string{200: "TwoFactorStatus"}, handler: a.twoFactorStatus},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Start a TOTP enrolment: a new secret as otpauth URI and QR code, on once confirmed", Tag: "auth", Responses: map[int]string{200: "TOTPEnrolment", 409: "Problem"}, handler: a.enrolTOTP},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp/confirm", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn TOTP on with a code from the app; returns ten recovery codes, once", Tag: "auth", Request: "TOTPCode", Responses: map[int]string{200: "RecoveryCodes", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.confirmTOTP},
 		{Method: "POST", Path: v1 + "/auth/2fa/totp/disable", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn two-factor sign-in off (password checked again)", Tag: "auth", Request: "PasswordCheck", Responses: map[int]string{204: "", 404: "Problem", 422: "Problem", 429: "Problem"}, handler: a.disableTOTP},
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
-		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
-		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
+		{Method: "POST", Path: v1 + "/auth/logout-all", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
+		{Method: "GET", Path: v1 + "/auth/me", Enrolment: true, MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
 		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name (If-Match)", Tag: "auth", Request: "SelfUpdate", Responses: map[int]string{200: "User", 412: "Problem"}, handler: a.updateMe},
 		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
 

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/base64"
 	"image/png"
 	"slices"
@@ -109,5 +110,35 @@ func TestTOTPTwoFactorSignIn(t *testing.T) {
 		if strings.Contains(string(e.auditJSON()), en.Secret) || strings.Contains(string(e.auditJSON()), rc.Codes[2]) {
 			t.Fatal("a secret is in the audit log")
 		}
+	})
+}
+
+// Admins can require a second factor for a role: its users without one
+// are told so at sign-in and can only enrol until they have.
+func TestRequireTwoFactorForRole(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		admin := &quire.Principal{UserID: e.adminID(), Role: quire.RoleAdmin, SessionID: "test"}
+		if _, _, err := e.srv.Settings.Put(t.Context(), admin, service.RequireTwoFactorSetting, 0, service.SettingInput{Value: json.RawMessage(`["author"]`)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(service.AccountCacheTTL + 100*time.Millisecond) // the policy is cached that long
+		u, pair := e.newUser(quire.RoleAuthor)
+		if !pair.TwoFactorEnrolment {
+			t.Fatal("sign-in does not say that enrolment is required")
+		}
+		_, editor := e.newUser(quire.RoleEditor)
+		if editor.TwoFactorEnrolment {
+			t.Fatal("an editor is asked to enrol")
+		}
+		e.do("GET", "/api/v1/pages", editor.AccessToken, nil).want(t, 200)
+		e.do("GET", "/api/v1/pages", pair.AccessToken, nil).want(t, 403)
+		e.do("GET", "/api/v1/auth/me", pair.AccessToken, nil).want(t, 200)
+		var en service.TOTPEnrolment
+		e.do("POST", "/api/v1/auth/2fa/totp", pair.AccessToken, nil).want(t, 200).json(t, &en)
+		code, _ := totp.GenerateCode(en.Secret, time.Now())
+		e.do("POST", "/api/v1/auth/2fa/totp/confirm", pair.AccessToken, map[string]string{"code": code}).want(t, 200)
+		e.do("GET", "/api/v1/pages", pair.AccessToken, nil).want(t, 200)
+		e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": testPassword}).want(t, 202)
 	})
 }

@@ -39,6 +39,7 @@ type Auth struct {
 	sleep      func(context.Context, time.Duration)
 	// totp opens the sealed TOTP secrets.
 	totp     *auth.Sealer
+	policy   twoFactorPolicy
 	refusals *refusals
 	accounts *AccountCache
 	log      *slog.Logger
@@ -87,6 +88,9 @@ type TokenPair struct {
 	TokenType    string      `json:"token_type"`
 	ExpiresIn    int         `json:"expires_in"`
 	User         *quire.User `json:"user"`
+	// TwoFactorEnrolment: the user's role requires two-factor sign-in and
+	// they have none; until they enrol, only enrolment routes answer.
+	TwoFactorEnrolment bool `json:"two_factor_enrolment_required,omitempty"`
 }
 
 var errBadCredentials = quire.Errorf(quire.EUNAUTHORIZED, "invalid email or password")
@@ -108,6 +112,9 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 	}
 	if res.Challenge != nil {
 		return nil, quire.Errorf(quire.EFORBIDDEN, "this account signs in with a second factor: use POST /api/v1/auth/login and then /api/v1/auth/login/2fa")
+	}
+	if res.Tokens.TwoFactorEnrolment {
+		return nil, errEnrolFirst
 	}
 	return res.Tokens, nil
 }
@@ -166,10 +173,15 @@ func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResul
 		return &SignInResult{Challenge: c}, err
 	}
 	a.byPair.Reset(email + "|" + ip)
+	enrol, err := a.mustEnrol(ctx, a.db.Reader(), u)
+	if err != nil {
+		return nil, err
+	}
 	pair, err := a.startSession(ctx, u, map[string]any{})
 	if err != nil {
 		return nil, err
 	}
+	pair.TwoFactorEnrolment = enrol
 	return &SignInResult{Tokens: pair}, nil
 }
 
@@ -389,7 +401,13 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principa
 			return nil, errBadToken
 		}
 	}
-	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: claims.SessionID}, nil
+	p := &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: claims.SessionID}
+	if claims.SessionID != "" {
+		if p.MustEnrol, err = a.mustEnrol(ctx, r, u); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.Principal, error) {
