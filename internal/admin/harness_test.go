@@ -93,13 +93,13 @@ func (in *instance) user(role quire.Role) *quire.User {
 // admin returns the principal of the first admin, as the API would build it.
 func (in *instance) admin() *quire.Principal {
 	in.t.Helper()
-	users, _, err := in.srv.Users.List(context.Background(), &quire.Principal{Role: quire.RoleAdmin}, "", 100)
+	users, _, err := in.srv.Users.List(context.Background(), &quire.Principal{Role: quire.RoleAdmin, SessionID: "test"}, "", 100)
 	if err != nil {
 		in.t.Fatal(err)
 	}
 	for _, u := range users {
 		if u.Email == adminEmail {
-			return &quire.Principal{UserID: u.ID, Role: u.Role}
+			return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: "test"}
 		}
 	}
 	in.t.Fatal("no admin")

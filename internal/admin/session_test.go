@@ -51,7 +51,7 @@ func TestSignInAndOut(t *testing.T) {
 
 		// The failed and the successful login are the API's audit entries,
 		// with the admin request's id and the browser's address.
-		admin := &quire.Principal{Role: quire.RoleAdmin}
+		admin := &quire.Principal{Role: quire.RoleAdmin, SessionID: "test"}
 		entries, err := in.srv.Audit.List(context.Background(), admin, store.AuditFilter{Action: "auth.", Limit: 10})
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,10 +121,31 @@ type tokensData struct {
 	Secret  string
 	Form    service.NewToken
 	Days    string
+	Scopes  []scopeChoice
+}
+
+// scopeChoice is one checkbox of the token form.
+type scopeChoice struct {
+	Scope   quire.Scope
+	Checked bool
+}
+
+func scopeChoices(chosen []quire.Scope) []scopeChoice {
+	out := make([]scopeChoice, len(quire.Scopes))
+	for i, s := range quire.Scopes {
+		out[i] = scopeChoice{Scope: s, Checked: slices.Contains(chosen, s)}
+	}
+	return out
+}
+
+// newTokenForm is the form's starting point: a read-only token, which is
+// what a front-end needs.
+func newTokenForm() service.NewToken {
+	return service.NewToken{Role: quire.RoleViewer, Scopes: []quire.Scope{quire.ScopeContentRead}}
 }
 
 func (a *Admin) tokens(w http.ResponseWriter, r *http.Request) {
-	a.renderTokens(w, r, http.StatusOK, tokensData{Form: service.NewToken{Role: quire.RoleViewer}}, nil)
+	a.renderTokens(w, r, http.StatusOK, tokensData{Form: newTokenForm()}, nil)
 }
 
 func (a *Admin) renderTokens(w http.ResponseWriter, r *http.Request, status int, d tokensData, formErr error) {
@@ -138,6 +160,7 @@ func (a *Admin) renderTokens(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Tokens, d.Next = list, next
+	d.Scopes = scopeChoices(d.Form.Scopes)
 	p := a.newPage(r, "API tokens", "tokens")
 	p.Data = d
 	if formErr != nil {
@@ -155,6 +178,11 @@ func (a *Admin) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := service.NewToken{Name: strings.TrimSpace(r.PostForm.Get("name")), Role: quire.Role(r.PostForm.Get("role"))}
+	for _, s := range r.PostForm["scopes"] {
+		if len(in.Scopes) < len(quire.Scopes)+1 { // a bound; the service refuses duplicates and unknown scopes
+			in.Scopes = append(in.Scopes, quire.Scope(s))
+		}
+	}
 	days := strings.TrimSpace(r.PostForm.Get("days"))
 	var formErr error
 	if days != "" {
@@ -179,7 +207,7 @@ func (a *Admin) createToken(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, formErr)
 		return
 	}
-	a.renderTokens(w, r, http.StatusCreated, tokensData{Created: tok, Secret: secret, Form: service.NewToken{Role: quire.RoleViewer}}, nil)
+	a.renderTokens(w, r, http.StatusCreated, tokensData{Created: tok, Secret: secret, Form: newTokenForm()}, nil)
 }
 
 func (a *Admin) revokeToken(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/testdb"
@@ -35,6 +36,8 @@ func (e *env) ifMatchWrites(token string) (pageID string, writes []ifMatchWrite)
 		{"POST", "/api/v1/pages/{id}/publish", base + "/publish", nil, 200},
 		{"POST", "/api/v1/pages/{id}/revisions/{rid}/restore", base + "/revisions/" + rev.ID + "/restore", nil, 200},
 		{"POST", "/api/v1/pages/{id}/unpublish", base + "/unpublish", nil, 200},
+		{"POST", "/api/v1/pages/{id}/schedule", base + "/schedule", map[string]any{"publish_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, 200},
+		{"DELETE", "/api/v1/pages/{id}/schedule", base + "/schedule", nil, 204},
 		// The block is gone after PUT replaced the list: delete the new one.
 		{"DELETE", "/api/v1/pages/{id}/blocks/{block_id}", "", nil, 200},
 		{"DELETE", "/api/v1/pages/{id}", base, nil, 204},

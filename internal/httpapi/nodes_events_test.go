@@ -60,3 +60,52 @@ func TestOtherNodeServesChangesWithinASecond(t *testing.T) {
 		return strings.Contains(string(b.do("GET", "/api/v1/public/settings", "", nil).Body), "Two")
 	})
 }
+
+// Two nodes dispatch from one event log: every event reaches an endpoint
+// once (one delivery, one request), and events recorded while no node ran
+// are delivered when one starts.
+func TestWebhookFanOutOnceAcrossNodesAndRestarts(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.Postgres(t)
+	startMu.Lock()
+	a := newJobsEnv(t, dsn, nil)
+	startMu.Unlock()
+	tok := a.admin().AccessToken
+	rc := newReceiver(t)
+	hook := a.createWebhook(tok, rc.URL, "page.published")
+	if err := a.srv.StopJobs(); err != nil { // nothing runs: events only accumulate
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p := a.createPage(tok, "down-"+string(rune('a'+i)), "Down")
+		a.publishPage(tok, p.ID)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if rc.count() != 0 {
+		t.Fatal("delivered while nothing ran")
+	}
+	b := secondNode(t, a)
+	b.startJobs()
+	c := secondNode(t, a)
+	c.startJobs()
+	for i := range 3 {
+		p := b.createPage(tok, "up-"+string(rune('a'+i)), "Up")
+		c.publishPage(tok, p.ID)
+	}
+	got := rc.wait(t, 6)
+	time.Sleep(500 * time.Millisecond)
+	if rc.count() != 6 {
+		t.Fatalf("%d requests for 6 events", rc.count())
+	}
+	seen := map[string]bool{}
+	for _, g := range got {
+		verify(t, hook.Secret, g)
+		if seen[g.Header.Get("webhook-id")] {
+			t.Fatalf("event %s delivered twice", g.Header.Get("webhook-id"))
+		}
+		seen[g.Header.Get("webhook-id")] = true
+	}
+	if n := len(b.deliveries(tok, hook.ID)); n != 6 {
+		t.Fatalf("%d deliveries for 6 events", n)
+	}
+}

@@ -84,9 +84,9 @@ func TestPreviewOfTheWorkingCopyFollowsEverySave(t *testing.T) {
 			t.Fatalf("preview %+v", d)
 		}
 		// A save shows on the next request: nothing is cached.
-		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Better"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Better"}, anyVersion...).want(t, 200)
 		e.do("PUT", "/api/v1/pages/"+p.ID+"/blocks", admin, map[string]any{"blocks": []any{
-			blk("paragraph", map[string]any{"text": "second"}), blk("divider", nil)}}).want(t, 200)
+			blk("paragraph", map[string]any{"text": "second"}), blk("divider", nil)}}, anyVersion...).want(t, 200)
 		d = e.previewDoc(pv.Token)
 		if d.Title != "Better" || len(d.Blocks) != 2 || !strings.Contains(string(d.Blocks[0]), `"second"`) {
 			t.Fatalf("preview after saves %+v", d)
@@ -109,7 +109,7 @@ func TestPreviewOfARevisionIsFixedAndEncodedLikeThePublicPage(t *testing.T) {
 		if d := time.Until(pv.ExpiresAt); d < 7*24*time.Hour-time.Minute || d > 7*24*time.Hour+time.Minute {
 			t.Fatalf("expiry in %v, want 7 days", d)
 		}
-		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Changed later"}).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Changed later"}, anyVersion...).want(t, 200)
 		d := e.previewDoc(pv.Token)
 		if d.Title != "About" || d.Revision == nil || *d.Revision != rev.Number || *d.RevisionID != rev.ID || d.PublishedAt == nil {
 			t.Fatalf("preview %+v", d)
@@ -166,7 +166,7 @@ func TestPreviewLinksThatDoNotOpenAllAnswerTheSame404(t *testing.T) {
 				t.Fatalf("a list shows a token: %v", it)
 			}
 		}
-		e.do("DELETE", "/api/v1/pages/"+p.ID, admin, nil).want(t, 204)
+		e.do("DELETE", "/api/v1/pages/"+p.ID, admin, nil, anyVersion...).want(t, 204)
 		wantProblem(t, e.openPreview(live.Token), 404, "")
 	})
 }

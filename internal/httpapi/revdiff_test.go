@@ -23,8 +23,8 @@ func TestRevisionDiffThroughTheAPI(t *testing.T) {
 			map[string]any{"id": ids[0], "type": "heading", "content": map[string]any{"text": "Hello", "level": 2}},
 			map[string]any{"id": ids[1], "type": "rich_text", "content": map[string]any{"html": "<p>The quick <em>red</em> fox.</p>"}},
 			blk("quote", map[string]any{"text": "New here"}),
-		}}).want(t, 200)
-		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Second title"}).want(t, 200)
+		}}, anyVersion...).want(t, 200)
+		e.do("PATCH", "/api/v1/pages/"+p.ID, admin, map[string]any{"title": "Second title"}, anyVersion...).want(t, 200)
 		if !e.getPage(admin, p.ID).HasUnpublishedChanges {
 			t.Fatal("has_unpublished_changes = false")
 		}

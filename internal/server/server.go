@@ -65,6 +65,10 @@ type Server struct {
 	Settings *service.Settings
 	// Recovery is password reset (forgot, reset, admin-made links).
 	Recovery *service.Recovery
+	sender   *webhook.Sender
+	// stopDispatch ends the webhook dispatcher started by StartJobs and
+	// waits for it.
+	stopDispatch func()
 }
 
 // Options are knobs that only tests and tools turn.
@@ -180,9 +184,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 }
 
 // buildJobs makes the durable job queue with its workers (webhook
-// deliveries, scheduled publishing) and hooks the webhook sender into event
-// recording: from then on every recorded event enqueues its deliveries in
-// the transaction of its change.
+// deliveries, scheduled publishing, mail) and the webhook sender, which
+// makes deliveries from the event log (StartJobs runs it).
 func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages, outbox *mail.Outbox) (*webhook.Sender, error) {
 	box, err := webhook.NewBox(instanceKey)
 	if err != nil {
@@ -200,7 +203,7 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	sender.Use(s.Jobs)
 	pages.UseJobs(s.Jobs)
 	outbox.Use(s.Jobs)
-	s.DB.SetEventHook(sender.OnEvent)
+	s.sender = sender
 	return sender, nil
 }
 
@@ -440,6 +443,10 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, onS
 }
 
 func (s *Server) stopJobs() error {
+	if s.stopDispatch != nil {
+		s.stopDispatch()
+		s.stopDispatch = nil
+	}
 	s.Events.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -451,7 +458,17 @@ func (s *Server) stopJobs() error {
 // the API directly); StopJobs stops it.
 func (s *Server) StartJobs(ctx context.Context) error {
 	go s.Events.Run(ctx)
-	return s.Jobs.Start(ctx)
+	if err := s.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.stopDispatch = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		s.sender.Run(dctx, s.Events.Wake)
+	}()
+	return nil
 }
 
 // StopJobs stops the background workers started by StartJobs.

@@ -8,9 +8,9 @@ import (
 )
 
 // emit records that something changed, in the transaction of the change,
-// right after its audit entry: the events row and, through the store's
-// event hook, the background jobs it causes (webhook deliveries). Either
-// all of it commits with the change or none of it does.
+// right after its audit entry. The event row is the outbox: webhook
+// deliveries, live streams and other nodes' caches are derived from it
+// after commit, so it commits with the change or not at all.
 func emit(ctx context.Context, tx *store.Tx, ev quire.Event) error {
 	return tx.AppendEvent(ctx, &ev)
 }

@@ -51,8 +51,6 @@ type DB struct {
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
 	timeout time.Duration
 	health  health
-	// eventHook runs in the transaction of every recorded event (events.go).
-	eventHook EventHook
 }
 
 // Options tune how the store talks to its database.

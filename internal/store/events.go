@@ -10,38 +10,25 @@ import (
 	"github.com/quirecms/quire"
 )
 
-// EventHook runs inside the transaction that records an event, after its
-// row is written: the job queue uses it to enqueue the work the event
-// causes, so that the work exists exactly when the change commits.
-type EventHook func(ctx context.Context, tx *Tx, ev *quire.Event) error
-
-// SetEventHook installs the hook for every event recorded through db.
-// Call it once, before serving.
-func (db *DB) SetEventHook(h EventHook) { db.eventHook = h }
-
-// AppendEvent records ev in this transaction and runs the event hook. Its
-// seq is taken under the same lock that orders audit entries, so that seq
-// order is commit order on PostgreSQL too (SQLite has one writer).
+// AppendEvent records ev in this transaction, in one statement. Its seq is
+// taken under the same lock that orders audit entries, so that seq order
+// is commit order on PostgreSQL too (SQLite has one writer). The event row
+// is the outbox: what it causes (webhook deliveries, streams, other nodes'
+// caches) is derived from it after commit.
 func (tx *Tx) AppendEvent(ctx context.Context, ev *quire.Event) error {
 	if err := tx.lockAudit(ctx); err != nil {
 		return err
 	}
-	var last sql.NullInt64
-	if err := tx.queryRow(ctx, `SELECT MAX(seq) FROM events`).Scan(&last); err != nil {
-		return fmt.Errorf("event head: %w", mapErr(err))
-	}
-	ev.Seq, ev.ID, ev.At = last.Int64+1, NewID(), tx.now
-	_, err := tx.exec(ctx, `INSERT INTO events (seq, id, type, at, resource_type, resource_id, slug, previous_slug, revision, public)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, ev.ID, ev.Type, ev.At, ev.ResourceType, ev.ResourceID, ev.Slug, ev.PreviousSlug, ev.Revision, ev.Public)
-	if err != nil {
-		return fmt.Errorf("event append: %w", err)
-	}
-	if tx.db.eventHook != nil {
-		return tx.db.eventHook(ctx, tx, ev)
+	ev.ID, ev.At = NewID(), tx.now
+	row := tx.queryRow(ctx, appendEventSQL, ev.ID, ev.Type, ev.At, ev.ResourceType, ev.ResourceID, ev.Slug, ev.PreviousSlug, ev.Revision, ev.Public)
+	if err := row.Scan(&ev.Seq); err != nil {
+		return fmt.Errorf("event append: %w", mapErr(err))
 	}
 	return nil
 }
+
+const appendEventSQL = `INSERT INTO events (seq, id, type, at, resource_type, resource_id, slug, previous_slug, revision, public)
+	SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events RETURNING seq`
 
 const eventColumns = `seq, id, type, at, resource_type, resource_id, slug, previous_slug, revision, public`
 
@@ -52,15 +39,6 @@ func scanEvent(row interface{ Scan(...any) error }) (*quire.Event, error) {
 		return nil, mapErr(err)
 	}
 	return &e, nil
-}
-
-// Event returns one event by id.
-func (tx *Tx) Event(ctx context.Context, id string) (*quire.Event, error) {
-	e, err := scanEvent(tx.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, quire.Errorf(quire.ENOTFOUND, "event not found")
-	}
-	return e, err
 }
 
 // EventsAfter returns up to limit events with seq above after, oldest first
@@ -95,7 +73,18 @@ func (tx *Tx) EventBounds(ctx context.Context) (first, last int64, err error) {
 // PruneEvents removes events recorded before before, always keeping the
 // newest, so that seq never starts over (streams resume by seq).
 func (tx *Tx) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
-	res, err := tx.exec(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT MAX(seq) FROM events)`, before)
+	// Events are in seq order and time order alike: find the first one to
+	// keep by walking the primary key from the oldest (few rows, pruned
+	// hourly) rather than keeping an index on at that every write would pay.
+	var keep sql.NullInt64
+	err := tx.queryRow(ctx, `SELECT seq FROM events WHERE at >= ? ORDER BY seq LIMIT 1`, before).Scan(&keep)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.queryRow(ctx, `SELECT MAX(seq) FROM events`).Scan(&keep) // all old: keep the newest
+	}
+	if err != nil || !keep.Valid {
+		return 0, mapErr(err)
+	}
+	res, err := tx.exec(ctx, `DELETE FROM events WHERE seq < ?`, keep.Int64)
 	if err != nil {
 		return 0, err
 	}

@@ -211,3 +211,31 @@ func (tx *Tx) RecordAttempt(ctx context.Context, d *quire.WebhookDelivery) error
 		error = ?, duration_ms = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
 		d.Status, d.Attempts, code, d.ResponseBody, d.Error, dur, d.NextAttemptAt, d.UpdatedAt, d.ID)
 }
+
+// LockDispatch returns how far deliveries were made from the event log,
+// locking the position until commit (FOR UPDATE on PostgreSQL; SQLite has
+// one writer). It starts at 0: the log and the position were created
+// together.
+func (tx *Tx) LockDispatch(ctx context.Context) (int64, error) {
+	q := `SELECT through FROM webhook_dispatch WHERE id = 1`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var through int64
+	err := tx.queryRow(ctx, q).Scan(&through)
+	return through, mapErr(err)
+}
+
+// DispatchBehind reports whether events were recorded after the dispatch
+// position: a read, so that idle nodes do not take the write lock.
+func (tx *Tx) DispatchBehind(ctx context.Context) (bool, error) {
+	var behind bool
+	err := tx.queryRow(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM events), 0) > (SELECT through FROM webhook_dispatch WHERE id = 1)`).Scan(&behind)
+	return behind, mapErr(err)
+}
+
+// SetDispatch moves the dispatch position.
+func (tx *Tx) SetDispatch(ctx context.Context, through int64) error {
+	_, err := tx.exec(ctx, `UPDATE webhook_dispatch SET through = ? WHERE id = 1`, through)
+	return err
+}

@@ -72,23 +72,72 @@ func (s *Sender) Box() *Box { return s.box }
 // AllowPrivate reports whether endpoints may be private addresses.
 func (s *Sender) AllowPrivate() bool { return s.cfg.AllowPrivate }
 
-// OnEvent is the store's event hook: in the transaction of the change, one
-// delivery (row and job) per active endpoint that wants the event.
-func (s *Sender) OnEvent(ctx context.Context, tx *store.Tx, ev *quire.Event) error {
-	hooks, err := tx.ActiveWebhooks(ctx)
-	if err != nil || len(hooks) == 0 {
-		return err
-	}
-	body := Payload(ev)
-	for _, w := range hooks {
-		if !w.Wants(ev.Type) {
-			continue
+// dispatchBatch bounds the events one dispatch transaction fans out.
+const dispatchBatch = 200
+
+// Run makes deliveries from the event log until ctx ends: whenever wake
+// says events were recorded, and every second in case it missed some (a
+// restart after a crash resumes from the stored position).
+func (s *Sender) Run(ctx context.Context, wake func() <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		w := wake()
+		for {
+			more, err := s.Dispatch(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.cfg.Log.Warn("webhook dispatch", "err", err)
+			}
+			if !more || err != nil {
+				break
+			}
 		}
-		if err := s.Enqueue(ctx, tx, &quire.WebhookDelivery{WebhookID: w.ID, EventID: ev.ID, EventType: ev.Type, Payload: body}); err != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w:
+		case <-tick.C:
+		}
+	}
+}
+
+// Dispatch fans out the events after the stored position, up to a batch:
+// one delivery (row and job) per active endpoint that wants each event,
+// and the new position, in one transaction — so every event fans out
+// exactly once, whichever node does it. It reports whether more remain.
+func (s *Sender) Dispatch(ctx context.Context) (more bool, err error) {
+	behind, err := s.db.Reader().DispatchBehind(ctx)
+	if err != nil || !behind {
+		return false, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		through, err := tx.LockDispatch(ctx)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		evs, err := tx.EventsAfter(ctx, through, dispatchBatch)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		hooks, err := tx.ActiveWebhooks(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			body := Payload(ev)
+			for _, w := range hooks {
+				if !w.Wants(ev.Type) || ev.At.Before(w.CreatedAt) {
+					continue // not subscribed, or recorded before the endpoint existed
+				}
+				if err := s.Enqueue(ctx, tx, &quire.WebhookDelivery{WebhookID: w.ID, EventID: ev.ID, EventType: ev.Type, Payload: body}); err != nil {
+					return err
+				}
+			}
+		}
+		more = len(evs) == dispatchBatch
+		return tx.SetDispatch(ctx, evs[len(evs)-1].Seq)
+	})
+	return more, err
 }
 
 // Enqueue records a pending delivery and its job in tx.

@@ -3,11 +3,13 @@
 -- same transaction as the change. seq is assigned under the audit lock, so
 -- that it grows in commit order (a stream resuming after seq N misses nothing;
 -- a sequence would hand out numbers in start order, not commit order).
--- Rows hold identifiers only, never content. The background job queue
--- (River) keeps its own tables, created by River's migrator after ours.
+-- Rows hold identifiers only, never content. The only index is the primary
+-- key: every read is a seq range, and each index would cost every write.
+-- The background job queue (River) keeps its own tables, created by
+-- River's migrator after ours.
 CREATE TABLE events (
     seq           BIGINT PRIMARY KEY,
-    id            TEXT NOT NULL UNIQUE,
+    id            TEXT NOT NULL,
     type          TEXT NOT NULL,
     at            TIMESTAMPTZ NOT NULL,
     resource_type TEXT NOT NULL,
@@ -17,7 +19,6 @@ CREATE TABLE events (
     revision      INTEGER NOT NULL DEFAULT 0,
     public        BOOLEAN NOT NULL DEFAULT FALSE
 );
-CREATE INDEX events_at_idx ON events (at);
 
 -- +goose Down
 -- Forward-only.

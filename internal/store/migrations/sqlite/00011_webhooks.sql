@@ -42,5 +42,14 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_list_idx ON webhook_deliveries (webhook_id, id);
 
+-- How far webhook deliveries have been made from the event log: the
+-- dispatcher creates the deliveries (and their jobs) of the events after
+-- it and moves it, in one transaction, so that each event fans out once.
+CREATE TABLE webhook_dispatch (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    through INTEGER NOT NULL
+);
+INSERT INTO webhook_dispatch (id, through) VALUES (1, 0);
+
 -- +goose Down
 -- Forward-only.
