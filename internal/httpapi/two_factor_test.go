@@ -132,6 +132,10 @@ func TestRequireTwoFactorForRole(t *testing.T) {
 			t.Fatal("an editor is asked to enrol")
 		}
 		e.do("GET", "/api/v1/pages", editor.AccessToken, nil).want(t, 200)
+		// The browser admin's sign-in (no enrolment screen yet) refuses them.
+		if _, err := e.srv.Auth.Login(t.Context(), u.Email, testPassword); quire.ErrorCode(err) != quire.EFORBIDDEN {
+			t.Fatalf("admin sign-in of a user who must enrol: %v", err)
+		}
 		e.do("GET", "/api/v1/pages", pair.AccessToken, nil).want(t, 403)
 		e.do("GET", "/api/v1/auth/me", pair.AccessToken, nil).want(t, 200)
 		var en service.TOTPEnrolment

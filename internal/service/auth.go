@@ -106,15 +106,12 @@ func tooMany(wait time.Duration) error {
 // second factor gets an error here (the admin's form until it learns the
 // second step), SignIn is the full flow.
 func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
-	res, err := a.SignIn(ctx, email, password)
+	res, err := a.signIn(ctx, email, password, false)
 	if err != nil {
 		return nil, err
 	}
 	if res.Challenge != nil {
 		return nil, quire.Errorf(quire.EFORBIDDEN, "this account signs in with a second factor: use POST /api/v1/auth/login and then /api/v1/auth/login/2fa")
-	}
-	if res.Tokens.TwoFactorEnrolment {
-		return nil, errEnrolFirst
 	}
 	return res.Tokens, nil
 }
@@ -132,6 +129,12 @@ type SignInResult struct {
 // (429); failures of one account across all addresses only slow its
 // attempts down (accountDelay), so that nobody can lock its owner out.
 func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResult, error) {
+	return a.signIn(ctx, email, password, true)
+}
+
+// signIn is SignIn; without enrolOnly, a user who must enrol a second
+// factor gets no session at all (errEnrolFirst).
+func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly bool) (*SignInResult, error) {
 	email = quire.NormalizeEmail(email)
 	ip := MetaFrom(ctx).IP
 	// No stored address is this long or holds NUL or invalid UTF-8 (which
@@ -176,6 +179,9 @@ func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResul
 	enrol, err := a.mustEnrol(ctx, a.db.Reader(), u)
 	if err != nil {
 		return nil, err
+	}
+	if enrol && !enrolOnly {
+		return nil, errEnrolFirst
 	}
 	pair, err := a.startSession(ctx, u, map[string]any{})
 	if err != nil {
