@@ -122,6 +122,9 @@ type Principal struct {
 	TokenID   string // API token id; empty for login sessions
 	TokenName string // the API token's name, recorded in audit entries
 	Scopes    []Scope
+	// MustEnrol: the role requires two-factor sign-in and the user has
+	// none yet; only the routes that enrol (and who-am-I, logout) answer.
+	MustEnrol bool
 }
 
 // Can reports whether the principal's role is at least min in the hierarchy

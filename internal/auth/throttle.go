@@ -136,3 +136,16 @@ func (e *throttleEntry) prune(cutoff time.Time) {
 		e.fails = append(e.fails[:0], e.fails[i:]...)
 	}
 }
+
+// Failures is how many failures key has within the window (at most max).
+func (t *Throttle) Failures(key string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el := t.keys[key]
+	if el == nil {
+		return 0
+	}
+	e := el.Value.(*throttleEntry)
+	e.prune(t.now().Add(-t.window))
+	return len(e.fails)
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/clientip"
+	"github.com/quirecms/quire/internal/mail"
 )
 
 // Config is every setting of `quire serve`.
@@ -74,6 +76,10 @@ type Config struct {
 	WebhookDisableAfter time.Duration
 	WebhookSecretGrace  time.Duration
 	EventRetention      time.Duration
+
+	SMTPURL   string // outgoing mail server; empty: no mail
+	MailFrom  string // sender of outgoing mail
+	PublicURL string // where people reach Quire; links in mail point there
 }
 
 // setting is one row of the settings table: the variable, its flag twin,
@@ -107,7 +113,7 @@ var settings = []setting{
 	{"QUIRE_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest JSON request body, in bytes", false, num(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"QUIRE_MAX_PAGE_BODY_BYTES", "max-page-body-bytes", "4194304", "largest JSON body of the two routes that carry a whole page (POST /api/v1/pages, PUT /api/v1/pages/{id}/blocks), in bytes; at least QUIRE_MAX_BODY_BYTES", false, num(func(c *Config) *int64 { return &c.MaxPageBody })},
 	{"QUIRE_MAX_UPLOAD_BYTES", "max-upload-bytes", "26214400", "largest media upload, in bytes", false, num(func(c *Config) *int64 { return &c.MaxUploadBytes })},
-	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed logins per account within the window before 429", false, count(func(c *Config) *int { return &c.LoginFailures })},
+	{"QUIRE_LOGIN_MAX_FAILURES", "login-max-failures", "5", "failed sign-ins per account and client address pair within the window before 429 (for that pair only); an account's failures from all addresses past twice this only slow its sign-ins down (1 s doubling to 30 s), never refuse them", false, count(func(c *Config) *int { return &c.LoginFailures })},
 	{"QUIRE_LOGIN_MAX_FAILURES_PER_IP", "login-max-failures-per-ip", "20", "failed logins per client address within the window before 429", false, count(func(c *Config) *int { return &c.LoginIPFailures })},
 	{"QUIRE_LOGIN_WINDOW", "login-window", "15m", "window of the login throttle", false, dur(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"QUIRE_METRICS_TOKEN", "metrics-token", "", "bearer token that GET /metrics on QUIRE_ADDR requires, at least 32 bytes; when empty, /metrics is not served there (404)", true, text(func(c *Config) *string { return &c.MetricsToken }, checkSecretLen)},
@@ -134,6 +140,9 @@ var settings = []setting{
 	{"QUIRE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhook deliveries reach loopback, private and link-local addresses (tests, private networks); off, they are refused at connect time", false, boolean(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
 	{"QUIRE_WEBHOOK_DISABLE_AFTER", "webhook-disable-after", "72h", "a webhook endpoint whose every delivery failed for this long is switched off", false, dur(func(c *Config) *time.Duration { return &c.WebhookDisableAfter })},
 	{"QUIRE_EVENT_RETENTION", "event-retention", "168h", "how long recorded events are kept, so that live streams can resume (Last-Event-ID) after a disconnection", false, dur(func(c *Config) *time.Duration { return &c.EventRetention })},
+	{"QUIRE_SMTP_URL", "smtp-url", "", "outgoing mail server: smtp://user:password@host:587 (STARTTLS required), smtps://…:465 (TLS), or smtp://host:25?tls=none (in the clear, a local relay only); empty means no mail: admins hand over reset and invitation links themselves", true, text(func(c *Config) *string { return &c.SMTPURL }, checkSMTPURL)},
+	{"QUIRE_MAIL_FROM", "mail-from", "", "sender of outgoing mail, e.g. Quire <cms@example.com>; required with QUIRE_SMTP_URL", false, text(func(c *Config) *string { return &c.MailFrom }, checkMailFrom)},
+	{"QUIRE_PUBLIC_URL", "public-url", "", "address where people reach Quire (https://cms.example.com); links in mail (password reset, invitations) point to its /admin screens; required with QUIRE_SMTP_URL", false, text(func(c *Config) *string { return &c.PublicURL }, checkPublicURL)},
 	{"QUIRE_WEBHOOK_SECRET_GRACE", "webhook-secret-grace", "24h", "after a webhook secret rotation, how long the old secret signs beside the new one", false, dur(func(c *Config) *time.Duration { return &c.WebhookSecretGrace })},
 }
 
@@ -262,6 +271,9 @@ func (c Config) validate() error {
 	if c.S3Endpoint != "" && (c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return errors.New("QUIRE_S3_ENDPOINT needs QUIRE_S3_BUCKET, QUIRE_S3_ACCESS_KEY and QUIRE_S3_SECRET_KEY")
 	}
+	if c.SMTPURL != "" && (c.MailFrom == "" || c.PublicURL == "") {
+		return errors.New("QUIRE_SMTP_URL needs QUIRE_MAIL_FROM and QUIRE_PUBLIC_URL (the sender, and where the links in mail point)")
+	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("QUIRE_ADMIN_EMAIL and QUIRE_ADMIN_PASSWORD must be set together (or neither)")
 	}
@@ -333,7 +345,17 @@ func (c Config) LogValue() slog.Value {
 		slog.String("media_storage", c.MediaStorage()),
 		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
 		slog.Bool("admin_ui", c.AdminUI),
+		slog.String("mail", c.mailTarget()),
 	)
+}
+
+// mailTarget names the SMTP server without its password, for logs.
+func (c Config) mailTarget() string {
+	t, err := mail.ParseURL(c.SMTPURL)
+	if c.SMTPURL == "" || err != nil {
+		return "off"
+	}
+	return t.String() + " from " + c.MailFrom
 }
 
 // MediaStorage names where media bytes go, for logs: "local <dir>" or
@@ -472,6 +494,26 @@ func checkSizes(v string) error {
 		if err != nil || n < 1 || n > 8192 {
 			return fmt.Errorf("%q is not a size from 1 to 8192", s)
 		}
+	}
+	return nil
+}
+
+func checkSMTPURL(v string) error {
+	_, err := mail.ParseURL(v)
+	return err
+}
+
+func checkMailFrom(v string) error {
+	if _, err := netmail.ParseAddress(v); err != nil {
+		return errors.New("must be an address such as cms@example.com or Quire <cms@example.com>")
+	}
+	return nil
+}
+
+func checkPublicURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must be an http:// or https:// address without credentials or query, such as https://cms.example.com")
 	}
 	return nil
 }

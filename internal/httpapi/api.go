@@ -60,6 +60,10 @@ type Route struct {
 	Security string
 	// RequestType is the media type of the body when it is not JSON.
 	RequestType string
+	// Enrolment routes answer a user whose role requires two-factor
+	// sign-in before they have set it up (Principal.MustEnrol); no other
+	// authenticated route does.
+	Enrolment bool
 	// Query names the query parameters the route reads (documented as strings).
 	Query   []string
 	handler http.HandlerFunc
@@ -69,15 +73,20 @@ type Route struct {
 type Deps struct {
 	Auth     *service.Auth
 	Users    *service.Users
-	Tokens   *service.Tokens
-	Audit    *service.Audit
-	Settings *service.Settings
-	Pages    *service.Pages
-	Delivery *delivery.Pages
-	Previews *service.Previews
-	Media    *service.Media
-	Webhooks *service.Webhooks
-	Events   *eventstream.Hub
+	Recovery *service.Recovery
+	Invites  *service.Invitations
+	Sessions *service.Sessions
+	// TwoFactor turns TOTP sign-in on and off.
+	TwoFactor *service.TwoFactor
+	Tokens    *service.Tokens
+	Audit     *service.Audit
+	Settings  *service.Settings
+	Pages     *service.Pages
+	Delivery  *delivery.Pages
+	Previews  *service.Previews
+	Media     *service.Media
+	Webhooks  *service.Webhooks
+	Events    *eventstream.Hub
 	// MaxUpload is the largest media file; MediaMaxAge the Cache-Control
 	// max-age of media files.
 	MaxUpload   int64
@@ -210,19 +219,38 @@ func (a *API) table() []Route {
 			handler: a.metricsRoute()},
 		{Method: "GET", Path: v1 + "/openapi.json", Summary: "This OpenAPI document", Tag: "operations", Responses: map[int]string{200: ""}, handler: a.openapi},
 
-		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.login},
+		{Method: "POST", Path: v1 + "/auth/login", Summary: "Log in with email and password", Tag: "auth", Request: "LoginRequest", Responses: map[int]string{200: "TokenPair", 202: "SignInChallenge", 401: "Problem", 429: "Problem"}, handler: a.login},
+		{Method: "POST", Path: v1 + "/auth/login/2fa", Summary: "Second step of a two-factor sign-in: the challenge and a TOTP or recovery code", Tag: "auth", Request: "SignInSecondFactor", Responses: map[int]string{200: "TokenPair", 401: "Problem", 429: "Problem"}, handler: a.loginSecondFactor},
+		{Method: "GET", Path: v1 + "/auth/2fa", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's second factors", Tag: "auth", Responses: map[int]string{200: "TwoFactorStatus"}, handler: a.twoFactorStatus},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Start a TOTP enrolment: a new secret as otpauth URI and QR code, on once confirmed", Tag: "auth", Responses: map[int]string{200: "TOTPEnrolment", 409: "Problem"}, handler: a.enrolTOTP},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp/confirm", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn TOTP on with a code from the app; returns ten recovery codes, once", Tag: "auth", Request: "TOTPCode", Responses: map[int]string{200: "RecoveryCodes", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.confirmTOTP},
+		{Method: "POST", Path: v1 + "/auth/2fa/totp/disable", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn two-factor sign-in off (password checked again)", Tag: "auth", Request: "PasswordCheck", Responses: map[int]string{204: "", 404: "Problem", 422: "Problem", 429: "Problem"}, handler: a.disableTOTP},
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
-		{Method: "POST", Path: v1 + "/auth/logout-all", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
-		{Method: "GET", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
+		{Method: "POST", Path: v1 + "/auth/logout-all", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},
+		{Method: "GET", Path: v1 + "/auth/me", Enrolment: true, MinRole: quire.RoleViewer, Scope: AnyScope, Summary: "The calling user, or for an API token the token itself", Tag: "auth", Responses: map[int]string{200: "Me"}, handler: a.me},
 		{Method: "PATCH", Path: v1 + "/auth/me", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's display name (If-Match)", Tag: "auth", Request: "SelfUpdate", Responses: map[int]string{200: "User", 412: "Problem"}, handler: a.updateMe},
 		{Method: "POST", Path: v1 + "/auth/password", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Change the caller's password; ends every other session", Tag: "auth", Request: "PasswordChange", Responses: map[int]string{200: "TokenPair", 422: "Problem"}, handler: a.changePassword},
+
+		{Method: "POST", Path: v1 + "/auth/password/forgot", Summary: "Mail a password reset link (valid 1 hour) if the address has an account; the answer is the same either way", Tag: "auth", Request: "PasswordForgot", Responses: map[int]string{202: "", 422: "Problem", 429: "Problem"}, handler: a.forgotPassword},
+		{Method: "POST", Path: v1 + "/auth/password/reset", Summary: "Choose a new password with a reset link's token; ends every session of the account", Tag: "auth", Request: "PasswordReset", Responses: map[int]string{204: "", 422: "Problem", 429: "Problem"}, handler: a.resetPassword},
+
+		{Method: "POST", Path: v1 + "/auth/invitations/accept", Summary: "Accept an invitation: make the account with a chosen password", Tag: "auth", Request: "InvitationAccept", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.acceptInvitation},
+		{Method: "GET", Path: v1 + "/auth/sessions", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's sign-in sessions, the current one marked", Tag: "auth", Responses: map[int]string{200: "SessionList"}, handler: a.listSessions},
+		{Method: "DELETE", Path: v1 + "/auth/sessions/{id}", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "End one of the caller's sessions", Tag: "auth", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeSession},
 
 		{Method: "GET", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List users", Tag: "users", Responses: map[int]string{200: "UserList"}, handler: a.listUsers},
 		{Method: "POST", Path: v1 + "/users", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create a user", Tag: "users", Request: "NewUser", Responses: map[int]string{201: "User", 409: "Problem", 422: "Problem"}, handler: a.createUser},
 		{Method: "GET", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Get a user", Tag: "users", Responses: map[int]string{200: "User", 404: "Problem"}, handler: a.getUser},
 		{Method: "PATCH", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Update a user (If-Match)", Tag: "users", Request: "UserPatch", Responses: map[int]string{200: "User", 409: "Problem", 412: "Problem", 422: "Problem"}, handler: a.updateUser},
 		{Method: "DELETE", Path: v1 + "/users/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Delete a user who owns no content (If-Match)", Tag: "users", Responses: map[int]string{204: "", 409: "Problem", 412: "Problem"}, handler: a.deleteUser},
+
+		{Method: "GET", Path: v1 + "/users/invitations", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List pending invitations", Tag: "users", Responses: map[int]string{200: "InvitationList"}, handler: a.listInvitations},
+		{Method: "POST", Path: v1 + "/users/invitations", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Invite someone (mailed; without SMTP the link is in the answer, once); valid 7 days", Tag: "users", Request: "NewInvitation", Responses: map[int]string{201: "Invitation", 409: "Problem", 422: "Problem"}, handler: a.createInvitation},
+		{Method: "POST", Path: v1 + "/users/invitations/{id}/resend", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Send a pending invitation again with a new link (the old one ends), valid another 7 days", Tag: "users", Responses: map[int]string{201: "Invitation", 404: "Problem"}, handler: a.resendInvitation},
+		{Method: "DELETE", Path: v1 + "/users/invitations/{id}", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Revoke a pending invitation", Tag: "users", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeInvitation},
+		{Method: "POST", Path: v1 + "/users/{id}/logout-all", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "End every session and access token of a user", Tag: "users", Responses: map[int]string{204: "", 404: "Problem"}, handler: a.revokeUserSessions},
+		{Method: "POST", Path: v1 + "/users/{id}/password-reset", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Make a password reset link for a user to hand over yourself (not mailed); the token is shown once", Tag: "users", Responses: map[int]string{201: "ResetLink", 404: "Problem", 409: "Problem"}, handler: a.createResetLink},
 
 		{Method: "GET", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "List API tokens", Tag: "api-tokens", Responses: map[int]string{200: "APITokenList"}, handler: a.listTokens},
 		{Method: "POST", Path: v1 + "/api-tokens", MinRole: quire.RoleAdmin, Scope: quire.ScopeAdmin, SessionOnly: true, Summary: "Create an API token; the secret is shown once", Tag: "api-tokens", Request: "NewAPIToken", Responses: map[int]string{201: "APITokenCreated", 422: "Problem"}, handler: a.createToken},

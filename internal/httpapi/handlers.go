@@ -161,12 +161,16 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	pair, err := a.auth.Login(r.Context(), in.Email, in.Password)
+	res, err := a.auth.SignIn(r.Context(), in.Email, in.Password)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pair)
+	if res.Challenge != nil {
+		writeJSON(w, http.StatusAccepted, res.Challenge)
+		return
+	}
+	writeJSON(w, http.StatusOK, res.Tokens)
 }
 
 type refreshRequest struct {

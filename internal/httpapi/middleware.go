@@ -317,6 +317,9 @@ func (a *API) authenticate(rt Route, next http.HandlerFunc) http.HandlerFunc {
 		case rt.SessionOnly && !p.Interactive():
 			refuse("session_required", "this route needs a login session; API tokens cannot use it")
 			return
+		case p.MustEnrol && !rt.Enrolment:
+			refuse("two_factor_enrolment", "your role requires two-factor sign-in: set it up first (POST /api/v1/auth/2fa/totp, then …/confirm)")
+			return
 		case rt.Scope != AnyScope && !p.Allows(rt.Scope):
 			refuse("scope", "this API token's scopes do not include "+string(rt.Scope))
 			return

@@ -71,6 +71,7 @@ var schemas = obj{
 	"TokenPair": object([]string{"access_token", "refresh_token", "token_type", "expires_in", "user"}, obj{
 		"access_token": str(), "refresh_token": str(), "token_type": str("enum", []string{"Bearer"}),
 		"expires_in": obj{"type": "integer"}, "user": ref("User"),
+		"two_factor_enrolment_required": obj{"type": "boolean", "description": "The role requires two-factor sign-in and the user has none: only enrolment routes answer until they set it up"},
 	}),
 	"APIToken":        object(tokenRequired, tokenProps(false)),
 	"APITokenCreated": object(append([]string{"token"}, tokenRequired...), tokenProps(true)),

@@ -33,6 +33,7 @@ import (
 	"github.com/quirecms/quire/internal/eventstream"
 	"github.com/quirecms/quire/internal/httpapi"
 	"github.com/quirecms/quire/internal/jobs"
+	"github.com/quirecms/quire/internal/mail"
 	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/storage"
 	"github.com/quirecms/quire/internal/store"
@@ -62,6 +63,8 @@ type Server struct {
 	Pages       *service.Pages
 	// Settings is the settings service (the admin and tests use it too).
 	Settings *service.Settings
+	// Recovery is password reset (forgot, reset, admin-made links).
+	Recovery *service.Recovery
 	sender   *webhook.Sender
 	// stopDispatch ends the webhook dispatcher started by StartJobs and
 	// waits for it.
@@ -76,6 +79,10 @@ type Options struct {
 	// poll and the webhook backoff; zero means the defaults.
 	JobPollInterval  time.Duration
 	WebhookRetryBase time.Duration
+	// MailRetryBase shortens the mail retry backoff; ForgotDuration the
+	// least time a password reset request takes (zero: the defaults).
+	MailRetryBase  time.Duration
+	ForgotDuration time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -115,19 +122,29 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, fmt.Errorf("QUIRE_TRUSTED_PROXIES: %w", err)
 	}
 	accounts := service.NewAccountCache(service.AccountCacheTTL, nil)
+	totpSealer, err := service.NewTOTPSealer(key)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log, DB: db,
 		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, Log: log}),
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer, Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
 	deliveryPages.SetBudget(cfg.PageCacheBytes)
 	pages := service.NewPages(db, deliveryPages.Invalidate)
-	sender, err := buildJobs(s, key, opts, pages)
+	outbox, err := newOutbox(cfg, key, opts.MailRetryBase, log)
 	if err != nil {
 		return nil, err
 	}
+	sender, err := buildJobs(s, key, opts, pages, outbox)
+	if err != nil {
+		return nil, err
+	}
+	s.Recovery = service.NewRecovery(db, service.RecoveryConfig{Hasher: hasher, Accounts: accounts, Mail: outbox, PublicURL: cfg.PublicURL,
+		MinDuration: opts.ForgotDuration, Log: log})
 	settings := service.NewSettings(db)
 	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
 		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
@@ -143,7 +160,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
-		Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
+		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery,
+		Invites: service.NewInvitations(db, s.Recovery), Sessions: service.NewSessions(db, accounts), TwoFactor: service.NewTwoFactor(db, s.Auth), Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
@@ -168,9 +186,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 }
 
 // buildJobs makes the durable job queue with its workers (webhook
-// deliveries, scheduled publishing) and the webhook sender, which makes
-// deliveries from the event log (StartJobs runs it).
-func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages) (*webhook.Sender, error) {
+// deliveries, scheduled publishing, mail) and the webhook sender, which
+// makes deliveries from the event log (StartJobs runs it).
+func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages, outbox *mail.Outbox) (*webhook.Sender, error) {
 	box, err := webhook.NewBox(instanceKey)
 	if err != nil {
 		return nil, err
@@ -180,11 +198,13 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	workers := river.NewWorkers()
 	sender.Register(workers)
 	pages.EnableScheduling(workers)
+	outbox.Register(workers)
 	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
 		return nil, err
 	}
 	sender.Use(s.Jobs)
 	pages.UseJobs(s.Jobs)
+	outbox.Use(s.Jobs)
 	s.sender = sender
 	return sender, nil
 }

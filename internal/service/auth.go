@@ -26,11 +26,23 @@ type Auth struct {
 	hasher     *auth.Hasher
 	issuer     *auth.Issuer
 	refreshTTL time.Duration
-	byAccount  *auth.Throttle
+	// byPair counts failed sign-ins per (account, client address), byAddr
+	// per client address: past their limits the answer is 429. byAccount
+	// counts an account's failures from everywhere, which only slows its
+	// sign-ins down (accountDelay). byUser limits password re-checks of a
+	// signed-in user (password change, turning two-factor off).
+	byPair     *auth.Throttle
 	byAddr     *auth.Throttle
-	refusals   *refusals
-	accounts   *AccountCache
-	log        *slog.Logger
+	byAccount  *auth.Throttle
+	byUser     *auth.Throttle
+	delayAfter int
+	sleep      func(context.Context, time.Duration)
+	// totp opens the sealed TOTP secrets.
+	totp     *auth.Sealer
+	policy   twoFactorPolicy
+	refusals *refusals
+	accounts *AccountCache
+	log      *slog.Logger
 }
 
 // AuthConfig gathers what the Auth service needs.
@@ -44,17 +56,29 @@ type AuthConfig struct {
 	// Accounts caches what authentication reads; shared with Users, whose
 	// writes forget it. Nil caches nothing.
 	Accounts *AccountCache
-	Log      *slog.Logger
+	// TOTP seals authenticator secrets (NewTOTPSealer).
+	TOTP *auth.Sealer
+	// Sleep waits out sign-in delays; tests replace it. Nil: a timer.
+	Sleep func(context.Context, time.Duration)
+	Log   *slog.Logger
 }
 
 // NewAuth returns the auth service.
 func NewAuth(db *store.DB, c AuthConfig) *Auth {
-	return &Auth{
+	a := &Auth{
 		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log, accounts: c.Accounts,
-		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
-		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
-		refusals:  newRefusals(nil),
+		byPair:     auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
+		byAddr:     auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
+		byAccount:  auth.NewThrottle(2*c.AccountFailures+maxDelayDoublings, c.Window, 100_000, nil),
+		byUser:     auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
+		delayAfter: 2 * c.AccountFailures,
+		sleep:      c.Sleep, totp: c.TOTP,
+		refusals: newRefusals(nil),
 	}
+	if a.sleep == nil {
+		a.sleep = sleepCtx
+	}
+	return a
 }
 
 // TokenPair is what a login, refresh or password change returns.
@@ -64,6 +88,9 @@ type TokenPair struct {
 	TokenType    string      `json:"token_type"`
 	ExpiresIn    int         `json:"expires_in"`
 	User         *quire.User `json:"user"`
+	// TwoFactorEnrolment: the user's role requires two-factor sign-in and
+	// they have none; until they enrol, only enrolment routes answer.
+	TwoFactorEnrolment bool `json:"two_factor_enrolment_required,omitempty"`
 }
 
 var errBadCredentials = quire.Errorf(quire.EUNAUTHORIZED, "invalid email or password")
@@ -75,9 +102,39 @@ func tooMany(wait time.Duration) error {
 	return e
 }
 
-// Login checks email and password. An unknown email and a wrong password
-// get the same answer after the same amount of hashing work.
+// Login checks email and password and returns tokens; an account with a
+// second factor gets an error here (the admin's form until it learns the
+// second step), SignIn is the full flow.
 func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
+	res, err := a.signIn(ctx, email, password, false)
+	if err != nil {
+		return nil, err
+	}
+	if res.Challenge != nil {
+		return nil, quire.Errorf(quire.EFORBIDDEN, "this account signs in with a second factor: use POST /api/v1/auth/login and then /api/v1/auth/login/2fa")
+	}
+	return res.Tokens, nil
+}
+
+// SignInResult is the first step of a sign-in: tokens, or for an account
+// with a second factor a challenge to answer (never tokens).
+type SignInResult struct {
+	Tokens    *TokenPair
+	Challenge *ChallengeResult
+}
+
+// SignIn checks email and password. An unknown email and a wrong password
+// get the same answer after the same amount of hashing work. Failures are
+// throttled per (account, client address) pair and per client address
+// (429); failures of one account across all addresses only slow its
+// attempts down (accountDelay), so that nobody can lock its owner out.
+func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResult, error) {
+	return a.signIn(ctx, email, password, true)
+}
+
+// signIn is SignIn; without enrolOnly, a user who must enrol a second
+// factor gets no session at all (errEnrolFirst).
+func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly bool) (*SignInResult, error) {
 	email = quire.NormalizeEmail(email)
 	ip := MetaFrom(ctx).IP
 	// No stored address is this long or holds NUL or invalid UTF-8 (which
@@ -87,11 +144,8 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		!utf8.ValidString(email) || strings.ContainsRune(email, 0) {
 		return nil, errBadCredentials
 	}
-	if ok, wait := a.byAccount.Allow(email); !ok {
-		return nil, tooMany(wait)
-	}
-	if ok, wait := a.byAddr.Allow(ip); !ok {
-		return nil, tooMany(wait)
+	if err := a.allowAttempt(ctx, email, ip); err != nil {
+		return nil, err
 	}
 	u, hash, err := a.db.Reader().UserByEmail(ctx, email)
 	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
@@ -105,8 +159,7 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		ok = false
 	}
 	if !ok || !u.Active {
-		a.byAccount.Fail(email)
-		a.byAddr.Fail(ip)
+		a.failAttempt(email, ip)
 		userID := ""
 		if u != nil {
 			userID = u.ID
@@ -119,18 +172,32 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		}
 		return nil, errBadCredentials
 	}
-	a.byAccount.Reset(email)
+	if c, err := a.challenge(ctx, u); err != nil || c != nil {
+		return &SignInResult{Challenge: c}, err
+	}
+	a.byPair.Reset(email + "|" + ip)
+	enrol, err := a.mustEnrol(ctx, a.db.Reader(), u)
+	if err != nil {
+		return nil, err
+	}
+	if enrol && !enrolOnly {
+		return nil, errEnrolFirst
+	}
+	pair, err := a.startSession(ctx, u, map[string]any{})
+	if err != nil {
+		return nil, err
+	}
+	pair.TwoFactorEnrolment = enrol
+	return &SignInResult{Tokens: pair}, nil
+}
+
+// startSession signs u in: a new session, its tokens and the login entry.
+func (a *Auth) startSession(ctx context.Context, u *quire.User, details map[string]any) (*TokenPair, error) {
 	var pair *TokenPair
-	err = a.db.InTx(ctx, func(tx *store.Tx) error {
-		s := &store.Session{UserID: u.ID, ExpiresAt: tx.Now().Add(a.refreshTTL), IP: ip, UserAgent: truncate(MetaFrom(ctx).UserAgent, 256)}
-		if err := tx.CreateSession(ctx, s); err != nil {
-			return err
-		}
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if pair, err = a.issue(ctx, tx, u, s.ID); err != nil {
-			return err
-		}
-		return audit(ctx, tx, u.ID, quire.ActionLogin, "user", u.ID, map[string]any{"session_id": s.ID})
+		pair, err = a.startSessionTx(ctx, tx, u, details)
+		return err
 	})
 	return pair, err
 }
@@ -271,7 +338,7 @@ func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if ok, wait := a.byAccount.Allow("pw:" + p.UserID); !ok {
+	if ok, wait := a.byUser.Allow(p.UserID); !ok {
 		return nil, tooMany(wait)
 	}
 	hash, err := a.db.Reader().PasswordHash(ctx, p.UserID)
@@ -279,7 +346,7 @@ func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, 
 		return nil, err
 	}
 	if ok, _ := a.hasher.Verify(hash, current); !ok || len(current) > 4*quire.MaxPasswordLen {
-		a.byAccount.Fail("pw:" + p.UserID)
+		a.byUser.Fail(p.UserID)
 		return nil, quire.Invalid(quire.FieldError{Field: "current_password", Message: "is not correct"})
 	}
 	newHash, err := a.hasher.Hash(next)
@@ -340,7 +407,13 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*quire.Principa
 			return nil, errBadToken
 		}
 	}
-	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: claims.SessionID}, nil
+	p := &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: claims.SessionID}
+	if claims.SessionID != "" {
+		if p.MustEnrol, err = a.mustEnrol(ctx, r, u); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (a *Auth) authenticateAPIToken(ctx context.Context, bearer string) (*quire.Principal, error) {

@@ -40,5 +40,13 @@ func (a *Auth) AuthenticateSession(ctx context.Context, secret string) (*quire.P
 	if !u.Active || t.CreatedAt.Before(u.LastTokenIssue) {
 		return nil, nil, errBadToken
 	}
+	// The browser admin has no enrolment screen yet: a user whose role
+	// requires a second factor enrols through the API first.
+	if enrol, err := a.mustEnrol(ctx, r, u); err != nil || enrol {
+		if err == nil {
+			err = errEnrolFirst
+		}
+		return nil, nil, err
+	}
 	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: s.ID}, u, nil
 }
