@@ -188,7 +188,25 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code >= 500 {
 		a.log(r).Error("admin request failed", "path", r.URL.Path, "err", err)
 	}
+	if code == http.StatusForbidden && administrative(r.URL.Path) {
+		// As the API does: refused attempts on users, tokens, settings and
+		// the audit log are audited (rate-limited by the service).
+		if u := current(r.Context()); u != nil {
+			a.Auth.RecordForbidden(r.Context(), u.P, "admin "+r.Pattern, "service")
+		}
+	}
 	a.status(w, r, err, code, quire.ErrorMessage(err))
+}
+
+// administrative reports whether path is an admin screen of the routes the
+// API audits refusals on.
+func administrative(path string) bool {
+	for _, p := range []string{"/users", "/tokens", "/settings", "/audit"} {
+		if path == Prefix+p || strings.HasPrefix(path, Prefix+p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldErrors returns the messages of a validation error by field.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/service"
+	"github.com/quirecms/quire/internal/store"
 )
 
 // post sends a same-origin form post from the page, as a hand-made form
@@ -119,6 +120,14 @@ func TestAuthorAndViewer(t *testing.T) {
 		v.open("/admin/pages/new")
 		if h := v.text("h1"); h != "Forbidden" {
 			t.Errorf("a viewer's New page screen: %q", h)
+		}
+		// A refused administrative request is audited, as on the API.
+		if st := v.post("/admin/users", map[string]string{"email": "x@example.com", "role": "admin", "password": "a long enough password"}); st != http.StatusForbidden {
+			t.Errorf("a viewer's user creation answered %d", st)
+		}
+		entries, err := in.srv.Audit.List(ctx, admin, store.AuditFilter{Action: quire.ActionForbidden, UserID: viewer.ID, Limit: 10})
+		if err != nil || len(entries) != 1 || entries[0].ResourceID != "admin POST /admin/users" {
+			t.Errorf("refusal audit entries %+v, %v", entries, err)
 		}
 	})
 }
