@@ -76,6 +76,9 @@ type Options struct {
 	// poll and the webhook backoff; zero means the defaults.
 	JobPollInterval  time.Duration
 	WebhookRetryBase time.Duration
+	// JobRescueAfter shortens how long a job left running by a dead node
+	// waits to be taken over (production: 1 minute, jobs.Config).
+	JobRescueAfter time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -178,11 +181,18 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	workers := river.NewWorkers()
 	sender.Register(workers)
 	pages.EnableScheduling(workers)
-	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
+	retention, err := service.NewRetention(s.DB, quire.RetentionPolicy{KeepLast: s.cfg.RevisionsKeep, KeepFor: s.cfg.RevisionsMinAge})
+	if err != nil {
+		return nil, err
+	}
+	retention.EnablePruning(workers, s.log)
+	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, RescueAfter: opts.JobRescueAfter,
+		Periodic: []*river.PeriodicJob{service.PrunePeriodic()}, Log: s.log}); err != nil {
 		return nil, err
 	}
 	sender.Use(s.Jobs)
 	pages.UseJobs(s.Jobs)
+	retention.UseJobs(s.Jobs)
 	s.sender = sender
 	return sender, nil
 }
