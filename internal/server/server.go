@@ -120,7 +120,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s := &Server{cfg: cfg, log: log, DB: db,
 		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, Log: log}),
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts,
+			Failures: loginFailures(db), Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
@@ -195,6 +196,15 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	retention.UseJobs(s.Jobs)
 	s.sender = sender
 	return sender, nil
+}
+
+// loginFailures is where the login throttles count: in the database on
+// PostgreSQL, which several nodes share; in memory on SQLite (one node).
+func loginFailures(db *store.DB) func(string) auth.Failures {
+	if db.Dialect() != store.Postgres {
+		return nil
+	}
+	return func(scope string) auth.Failures { return db.LoginFailures(scope) }
 }
 
 // followEvents returns what a node does with events found in the log. On

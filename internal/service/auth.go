@@ -44,15 +44,23 @@ type AuthConfig struct {
 	// Accounts caches what authentication reads; shared with Users, whose
 	// writes forget it. Nil caches nothing.
 	Accounts *AccountCache
+	// Failures gives each login throttle (scope "account", "addr") where
+	// it counts: the database on PostgreSQL, so that every node counts the
+	// same failures. Nil counts in this process's memory.
+	Failures func(scope string) auth.Failures
 	Log      *slog.Logger
 }
 
 // NewAuth returns the auth service.
 func NewAuth(db *store.DB, c AuthConfig) *Auth {
+	failures := c.Failures
+	if failures == nil {
+		failures = func(string) auth.Failures { return auth.NewMemoryFailures(100_000) }
+	}
 	return &Auth{
 		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log, accounts: c.Accounts,
-		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
-		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
+		byAccount: auth.NewThrottle(c.AccountFailures, c.Window, failures("account"), nil),
+		byAddr:    auth.NewThrottle(c.AddrFailures, c.Window, failures("addr"), nil),
 		refusals:  newRefusals(nil),
 	}
 }
@@ -75,6 +83,14 @@ func tooMany(wait time.Duration) error {
 	return e
 }
 
+// throttled is the answer to a login the throttle stops, or its error.
+func throttled(wait time.Duration, err error) error {
+	if err != nil {
+		return err
+	}
+	return tooMany(wait)
+}
+
 // Login checks email and password. An unknown email and a wrong password
 // get the same answer after the same amount of hashing work.
 func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
@@ -87,11 +103,11 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		!utf8.ValidString(email) || strings.ContainsRune(email, 0) {
 		return nil, errBadCredentials
 	}
-	if ok, wait := a.byAccount.Allow(email); !ok {
-		return nil, tooMany(wait)
+	if ok, wait, err := a.byAccount.Allow(ctx, email); err != nil || !ok {
+		return nil, throttled(wait, err)
 	}
-	if ok, wait := a.byAddr.Allow(ip); !ok {
-		return nil, tooMany(wait)
+	if ok, wait, err := a.byAddr.Allow(ctx, ip); err != nil || !ok {
+		return nil, throttled(wait, err)
 	}
 	u, hash, err := a.db.Reader().UserByEmail(ctx, email)
 	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
@@ -105,8 +121,9 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		ok = false
 	}
 	if !ok || !u.Active {
-		a.byAccount.Fail(email)
-		a.byAddr.Fail(ip)
+		if err := errors.Join(a.byAccount.Fail(ctx, email), a.byAddr.Fail(ctx, ip)); err != nil {
+			return nil, err
+		}
 		userID := ""
 		if u != nil {
 			userID = u.ID
@@ -119,7 +136,9 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		}
 		return nil, errBadCredentials
 	}
-	a.byAccount.Reset(email)
+	if err := a.byAccount.Reset(ctx, email); err != nil {
+		return nil, err
+	}
 	var pair *TokenPair
 	err = a.db.InTx(ctx, func(tx *store.Tx) error {
 		s := &store.Session{UserID: u.ID, ExpiresAt: tx.Now().Add(a.refreshTTL), IP: ip, UserAgent: truncate(MetaFrom(ctx).UserAgent, 256)}
@@ -271,15 +290,17 @@ func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if ok, wait := a.byAccount.Allow("pw:" + p.UserID); !ok {
-		return nil, tooMany(wait)
+	if ok, wait, err := a.byAccount.Allow(ctx, "pw:"+p.UserID); err != nil || !ok {
+		return nil, throttled(wait, err)
 	}
 	hash, err := a.db.Reader().PasswordHash(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if ok, _ := a.hasher.Verify(hash, current); !ok || len(current) > 4*quire.MaxPasswordLen {
-		a.byAccount.Fail("pw:" + p.UserID)
+		if err := a.byAccount.Fail(ctx, "pw:"+p.UserID); err != nil {
+			return nil, err
+		}
 		return nil, quire.Invalid(quire.FieldError{Field: "current_password", Message: "is not correct"})
 	}
 	newHash, err := a.hasher.Hash(next)
