@@ -62,6 +62,9 @@ func New(db *store.DB, workers *river.Workers, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		// A job is cancelled before it could be rescued as abandoned
+		// (River requires it): 1 minute, or less with a shorter rescue.
+		JobTimeout: min(time.Minute, cfg.RescueAfter),
 		// Keep finished jobs a day for inspection; the delivery log keeps
 		// the history that matters in Quire's own tables.
 		CompletedJobRetentionPeriod: 24 * time.Hour,

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -178,7 +179,7 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 		return nil, err
 	}
 	sender := webhook.New(s.DB, box, webhook.Config{AllowPrivate: s.cfg.WebhookAllowPrivate, DisableAfter: s.cfg.WebhookDisableAfter,
-		RetryBase: opts.WebhookRetryBase, Log: s.log})
+		RetryBase: cmp.Or(opts.WebhookRetryBase, s.cfg.WebhookRetryBase), Log: s.log})
 	workers := river.NewWorkers()
 	sender.Register(workers)
 	pages.EnableScheduling(workers)
@@ -187,7 +188,7 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 		return nil, err
 	}
 	retention.EnablePruning(workers, s.log)
-	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, RescueAfter: opts.JobRescueAfter,
+	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, RescueAfter: cmp.Or(opts.JobRescueAfter, s.cfg.JobRescueAfter),
 		Periodic: []*river.PeriodicJob{service.PrunePeriodic()}, Log: s.log}); err != nil {
 		return nil, err
 	}
