@@ -67,7 +67,10 @@ type PageSchedule struct {
 	PublishAt   *time.Time `json:"publish_at"`
 	UnpublishAt *time.Time `json:"unpublish_at"`
 	Note        string     `json:"note"`
-	CreatedBy   string     `json:"created_by,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	Token       string     `json:"-"`
+	// RevisionID names the revision to publish; empty: the working copy
+	// of that moment.
+	RevisionID string    `json:"revision_id,omitempty"`
+	CreatedBy  string    `json:"created_by,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	Token      string    `json:"-"`
 }

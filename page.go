@@ -41,6 +41,9 @@ type Page struct {
 	PublishedAt           *time.Time `json:"published_at"`
 	HasUnpublishedChanges bool       `json:"has_unpublished_changes"`
 	Blocks                []Block    `json:"blocks"`
+	// Schedule is the page's pending scheduled publish/unpublish, in the
+	// answer to GET /pages/{id} only.
+	Schedule *PageSchedule `json:"schedule,omitempty"`
 	// ContentHash fingerprints title, slug and blocks (see ContentHash).
 	ContentHash string `json:"-"`
 }

@@ -1,151 +1,74 @@
 package auth
 
 import (
-	"container/list"
-	"sync"
+	"context"
 	"time"
 )
 
 // Throttle counts failures per key (an email, an IP) in a sliding window and
-// blocks a key once it has too many. It is in memory and per process: it
-// slows online guessing, it is not a distributed rate limiter. Safe for
-// concurrent use.
+// blocks a key once it has too many. Where the failures are kept is its
+// Failures: this process's memory (one node), or the database, shared by
+// every node (so that N nodes do not mean N times the attempts). It slows
+// online guessing. Safe for concurrent use.
 type Throttle struct {
-	max     int
-	window  time.Duration
-	maxKeys int
-	now     func() time.Time
-
-	mu   sync.Mutex
-	keys map[string]*list.Element // of *throttleEntry
-	// lru holds entries by time of last failure, oldest first. The front is
-	// both the first to expire and the first to evict, so both are O(1).
-	lru *list.List
+	max    int
+	window time.Duration
+	now    func() time.Time
+	store  Failures
 }
 
-type throttleEntry struct {
-	key   string
-	fails []time.Time // ascending, at most max
+// Failures is where a Throttle keeps failure times; the policy (how many,
+// how long) stays in the Throttle.
+type Failures interface {
+	// Recent returns key's failures after since, oldest first: the newest
+	// limit of them.
+	Recent(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
+	// Add records a failure of key at at. Failures at or before since no
+	// longer count, and at most limit per key need be kept.
+	Add(ctx context.Context, key string, at, since time.Time, limit int) error
+	// Forget drops key's failures.
+	Forget(ctx context.Context, key string) error
 }
 
-// NewThrottle allows at most max failures per key within window; after that
-// Allow answers false with how long until the oldest failure leaves the
-// window. maxKeys bounds memory (oldest/expired keys evicted first). now
-// defaults to time.Now when nil. Non-positive arguments are programming
-// errors and panic.
-func NewThrottle(max int, window time.Duration, maxKeys int, now func() time.Time) *Throttle {
-	if max < 1 || window <= 0 || maxKeys < 1 {
-		panic("auth: NewThrottle: max, window and maxKeys must be positive")
+// NewThrottle allows at most max failures per key within window, counted
+// in store; after that Allow answers false with how long until the oldest
+// failure leaves the window. now defaults to time.Now when nil.
+// Non-positive arguments are programming errors and panic.
+func NewThrottle(max int, window time.Duration, store Failures, now func() time.Time) *Throttle {
+	if max < 1 || window <= 0 || store == nil {
+		panic("auth: NewThrottle: max and window must be positive, store set")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{
-		max: max, window: window, maxKeys: maxKeys, now: now,
-		keys: make(map[string]*list.Element),
-		lru:  list.New(),
-	}
+	return &Throttle{max: max, window: window, now: now, store: store}
 }
 
 // Allow reports whether key may try again. When it may not, retryAfter is
 // how long until it may (always > 0); round it up for a Retry-After header.
-func (t *Throttle) Allow(key string) (ok bool, retryAfter time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (t *Throttle) Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
 	now := t.now()
-	t.expire(now)
-	el := t.keys[key]
-	if el == nil {
-		return true, 0
+	fails, err := t.store.Recent(ctx, key, now.Add(-t.window), t.max)
+	if err != nil || len(fails) < t.max {
+		return err == nil, 0, err
 	}
-	e := el.Value.(*throttleEntry)
-	e.prune(now.Add(-t.window))
-	if len(e.fails) == 0 {
-		t.remove(el)
-		return true, 0
-	}
-	if len(e.fails) < t.max {
-		return true, 0
-	}
-	return false, e.fails[0].Add(t.window).Sub(now)
+	// A failure at f counts while now < f+window.
+	return false, fails[0].Add(t.window).Sub(now), nil
 }
 
 // Fail records a failed attempt for key.
-func (t *Throttle) Fail(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (t *Throttle) Fail(ctx context.Context, key string) error {
 	now := t.now()
-	t.expire(now)
-	el := t.keys[key]
-	if el == nil {
-		if len(t.keys) >= t.maxKeys {
-			// Under a flood of distinct keys the least recently failing key
-			// is forgotten; a real attacker's key stays hot and stays put.
-			t.remove(t.lru.Front())
-		}
-		e := &throttleEntry{key: key, fails: make([]time.Time, 0, min(t.max, 8))}
-		el = t.lru.PushBack(e)
-		t.keys[key] = el
-	} else {
-		t.lru.MoveToBack(el)
-	}
-	e := el.Value.(*throttleEntry)
-	e.prune(now.Add(-t.window))
-	if len(e.fails) == t.max {
-		// Only the newest max failures matter for the decision; keep the
-		// memory per key bounded too.
-		e.fails = append(e.fails[:0], e.fails[1:]...)
-	}
-	e.fails = append(e.fails, now)
+	return t.store.Add(ctx, key, now, now.Add(-t.window), t.max)
 }
 
 // Reset forgets key, e.g. after a successful login.
-func (t *Throttle) Reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if el := t.keys[key]; el != nil {
-		t.remove(el)
-	}
+func (t *Throttle) Reset(ctx context.Context, key string) error {
+	return t.store.Forget(ctx, key)
 }
 
-// expire drops keys whose newest failure has left the window.
-func (t *Throttle) expire(now time.Time) {
-	cutoff := now.Add(-t.window)
-	for el := t.lru.Front(); el != nil; el = t.lru.Front() {
-		e := el.Value.(*throttleEntry)
-		if e.fails[len(e.fails)-1].After(cutoff) {
-			return
-		}
-		t.remove(el)
-	}
-}
-
-func (t *Throttle) remove(el *list.Element) {
-	delete(t.keys, el.Value.(*throttleEntry).key)
-	t.lru.Remove(el)
-}
-
-// prune drops failures at or before cutoff: a failure at f counts while
-// now < f+window.
-func (e *throttleEntry) prune(cutoff time.Time) {
-	i := 0
-	for i < len(e.fails) && !e.fails[i].After(cutoff) {
-		i++
-	}
-	if i > 0 {
-		e.fails = append(e.fails[:0], e.fails[i:]...)
-	}
-}
-
-// Failures is how many failures key has within the window (at most max).
-func (t *Throttle) Failures(key string) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	el := t.keys[key]
-	if el == nil {
-		return 0
-	}
-	e := el.Value.(*throttleEntry)
-	e.prune(t.now().Add(-t.window))
-	return len(e.fails)
+// Count is how many failures key has within the window (at most max).
+func (t *Throttle) Count(ctx context.Context, key string) (int, error) {
+	fails, err := t.store.Recent(ctx, key, t.now().Add(-t.window), t.max)
+	return len(fails), err
 }

@@ -76,6 +76,8 @@ type Config struct {
 	WebhookDisableAfter time.Duration
 	WebhookSecretGrace  time.Duration
 	EventRetention      time.Duration
+	WebhookRetryBase    time.Duration
+	JobRescueAfter      time.Duration
 
 	SMTPURL   string // outgoing mail server; empty: no mail
 	MailFrom  string // sender of outgoing mail
@@ -139,6 +141,8 @@ var settings = []setting{
 	{"QUIRE_S3_PREFIX", "s3-prefix", "", "key prefix inside the bucket, so that several installations can share one", false, text(func(c *Config) *string { return &c.S3Prefix }, nil)},
 	{"QUIRE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhook deliveries reach loopback, private and link-local addresses (tests, private networks); off, they are refused at connect time", false, boolean(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
 	{"QUIRE_WEBHOOK_DISABLE_AFTER", "webhook-disable-after", "72h", "a webhook endpoint whose every delivery failed for this long is switched off", false, dur(func(c *Config) *time.Duration { return &c.WebhookDisableAfter })},
+	{"QUIRE_WEBHOOK_RETRY_BASE", "webhook-retry-base", "30s", "wait before the first retry of a failed webhook delivery; each retry waits twice as long, at most 6h", false, dur(func(c *Config) *time.Duration { return &c.WebhookRetryBase })},
+	{"QUIRE_JOB_RESCUE_AFTER", "job-rescue-after", "1m", "a background job still running after this long is taken to be abandoned by a node that died and is run again, here or on another node; keep it above the longest job (a 10 s webhook delivery)", false, dur(func(c *Config) *time.Duration { return &c.JobRescueAfter })},
 	{"QUIRE_EVENT_RETENTION", "event-retention", "168h", "how long recorded events are kept, so that live streams can resume (Last-Event-ID) after a disconnection", false, dur(func(c *Config) *time.Duration { return &c.EventRetention })},
 	{"QUIRE_SMTP_URL", "smtp-url", "", "outgoing mail server: smtp://user:password@host:587 (STARTTLS required), smtps://…:465 (TLS), or smtp://host:25?tls=none (in the clear, a local relay only); empty means no mail: admins hand over reset and invitation links themselves", true, text(func(c *Config) *string { return &c.SMTPURL }, checkSMTPURL)},
 	{"QUIRE_MAIL_FROM", "mail-from", "", "sender of outgoing mail, e.g. Quire <cms@example.com>; required with QUIRE_SMTP_URL", false, text(func(c *Config) *string { return &c.MailFrom }, checkMailFrom)},

@@ -63,6 +63,7 @@ func TestDefaultsWithNothingSet(t *testing.T) {
 		MediaMaxAge:       8760 * time.Hour, S3Region: "us-east-1",
 		DBTimeout: 5 * time.Second, SQLiteSync: "full",
 		WebhookDisableAfter: 72 * time.Hour, WebhookSecretGrace: 24 * time.Hour, EventRetention: 168 * time.Hour, AdminUI: true,
+		WebhookRetryBase: 30 * time.Second, JobRescueAfter: time.Minute,
 	}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)

@@ -175,6 +175,7 @@ func pageProps(withBlocks bool) obj {
 		"has_unpublished_changes": obj{"type": "boolean"}}
 	if withBlocks {
 		p["blocks"] = obj{"type": "array", "items": ref("Block")}
+		p["schedule"] = ref("PageSchedule")
 	} else {
 		p["blocks"] = obj{"type": "null"}
 	}

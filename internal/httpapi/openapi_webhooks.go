@@ -26,11 +26,13 @@ var webhookSchemas = obj{
 	"PageSchedule": object([]string{"page_id", "publish_at", "unpublish_at", "note", "created_at"}, obj{
 		"page_id": str(), "publish_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
 		"unpublish_at": obj{"type": []string{"string", "null"}, "format": "date-time"}, "note": str(), "created_by": str(), "created_at": dateTime,
+		"revision_id": str("description", "The revision published at publish_at; absent: the working copy of that moment"),
 	}),
 	"ScheduleInput": object(nil, obj{
 		"publish_at":   str("format", "date-time", "description", "In the future; the working copy of that moment is published"),
 		"unpublish_at": str("format", "date-time", "description", "In the future, after publish_at"),
 		"note":         str("maxLength", quire.MaxNoteLen),
+		"revision_id":  str("maxLength", 64, "description", "A revision of the page to publish at publish_at instead of the working copy; kept by retention while scheduled"),
 	}),
 	"Event": object([]string{"seq", "id", "type", "at", "resource_type", "resource_id", "public"}, obj{
 		"seq": obj{"type": "integer", "description": "Also the SSE id: send it back as Last-Event-ID"}, "id": str(),

@@ -31,7 +31,10 @@ type Config struct {
 	// over as abandoned (its node died); default 1 minute, well above the
 	// longest job (a webhook delivery: 10 s).
 	RescueAfter time.Duration
-	Log         *slog.Logger
+	// Periodic jobs are enqueued by the elected leader node on their
+	// schedule (the daily revisions prune).
+	Periodic []*river.PeriodicJob
+	Log      *slog.Logger
 }
 
 // Queue inserts and runs jobs.
@@ -59,6 +62,9 @@ func New(db *store.DB, workers *river.Workers, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		// A job is cancelled before it could be rescued as abandoned
+		// (River requires it): 1 minute, or less with a shorter rescue.
+		JobTimeout: min(time.Minute, cfg.RescueAfter),
 		// Keep finished jobs a day for inspection; the delivery log keeps
 		// the history that matters in Quire's own tables.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
@@ -66,6 +72,7 @@ func New(db *store.DB, workers *river.Workers, cfg Config) (*Queue, error) {
 	if workers != nil {
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.PeriodicJobs = cfg.Periodic
 	}
 	client, err := river.NewClient(db.JobDriver(), rc)
 	if err != nil {

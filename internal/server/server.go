@@ -5,6 +5,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -83,6 +84,9 @@ type Options struct {
 	// least time a password reset request takes (zero: the defaults).
 	MailRetryBase  time.Duration
 	ForgotDuration time.Duration
+	// JobRescueAfter shortens how long a job left running by a dead node
+	// waits to be taken over (production: 1 minute, jobs.Config).
+	JobRescueAfter time.Duration
 }
 
 // New opens the database, migrates it and builds the services and API.
@@ -129,7 +133,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	s := &Server{cfg: cfg, log: log, DB: db,
 		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer, Log: log}),
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer,
+			Failures: loginFailures(db), Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
 	deliveryPages := delivery.NewPages(db, publicCacheTTL)
@@ -194,19 +199,35 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 		return nil, err
 	}
 	sender := webhook.New(s.DB, box, webhook.Config{AllowPrivate: s.cfg.WebhookAllowPrivate, DisableAfter: s.cfg.WebhookDisableAfter,
-		RetryBase: opts.WebhookRetryBase, Log: s.log})
+		RetryBase: cmp.Or(opts.WebhookRetryBase, s.cfg.WebhookRetryBase), Log: s.log})
 	workers := river.NewWorkers()
 	sender.Register(workers)
 	pages.EnableScheduling(workers)
 	outbox.Register(workers)
-	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, Log: s.log}); err != nil {
+	retention, err := service.NewRetention(s.DB, quire.RetentionPolicy{KeepLast: s.cfg.RevisionsKeep, KeepFor: s.cfg.RevisionsMinAge})
+	if err != nil {
+		return nil, err
+	}
+	retention.EnablePruning(workers, s.log)
+	if s.Jobs, err = jobs.New(s.DB, workers, jobs.Config{PollInterval: opts.JobPollInterval, RescueAfter: cmp.Or(opts.JobRescueAfter, s.cfg.JobRescueAfter),
+		Periodic: []*river.PeriodicJob{service.PrunePeriodic()}, Log: s.log}); err != nil {
 		return nil, err
 	}
 	sender.Use(s.Jobs)
 	pages.UseJobs(s.Jobs)
 	outbox.Use(s.Jobs)
+	retention.UseJobs(s.Jobs)
 	s.sender = sender
 	return sender, nil
+}
+
+// loginFailures is where the login throttles count: in the database on
+// PostgreSQL, which several nodes share; in memory on SQLite (one node).
+func loginFailures(db *store.DB) func(string) auth.Failures {
+	if db.Dialect() != store.Postgres {
+		return nil
+	}
+	return func(scope string) auth.Failures { return db.LoginFailures(scope) }
 }
 
 // followEvents returns what a node does with events found in the log. On

@@ -60,17 +60,25 @@ type AuthConfig struct {
 	TOTP *auth.Sealer
 	// Sleep waits out sign-in delays; tests replace it. Nil: a timer.
 	Sleep func(context.Context, time.Duration)
-	Log   *slog.Logger
+	// Failures gives each login throttle (scope "pair", "addr", "account",
+	// "user") where it counts: the database on PostgreSQL, so that every
+	// node counts the same failures. Nil counts in this process's memory.
+	Failures func(scope string) auth.Failures
+	Log      *slog.Logger
 }
 
 // NewAuth returns the auth service.
 func NewAuth(db *store.DB, c AuthConfig) *Auth {
+	failures := c.Failures
+	if failures == nil {
+		failures = func(string) auth.Failures { return auth.NewMemoryFailures(100_000) }
+	}
 	a := &Auth{
 		db: db, hasher: c.Hasher, issuer: c.Issuer, refreshTTL: c.RefreshTTL, log: c.Log, accounts: c.Accounts,
-		byPair:     auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
-		byAddr:     auth.NewThrottle(c.AddrFailures, c.Window, 100_000, nil),
-		byAccount:  auth.NewThrottle(2*c.AccountFailures+maxDelayDoublings, c.Window, 100_000, nil),
-		byUser:     auth.NewThrottle(c.AccountFailures, c.Window, 100_000, nil),
+		byPair:     auth.NewThrottle(c.AccountFailures, c.Window, failures("pair"), nil),
+		byAddr:     auth.NewThrottle(c.AddrFailures, c.Window, failures("addr"), nil),
+		byAccount:  auth.NewThrottle(2*c.AccountFailures+maxDelayDoublings, c.Window, failures("account"), nil),
+		byUser:     auth.NewThrottle(c.AccountFailures, c.Window, failures("user"), nil),
 		delayAfter: 2 * c.AccountFailures,
 		sleep:      c.Sleep, totp: c.TOTP,
 		refusals: newRefusals(nil),
@@ -100,6 +108,14 @@ func tooMany(wait time.Duration) error {
 	e := quire.Errorf(quire.ETOOMANY, "too many failed logins; try again later")
 	e.RetryAfter = int(math.Ceil(wait.Seconds()))
 	return e
+}
+
+// throttled is the answer to a login the throttle stops, or its error.
+func throttled(wait time.Duration, err error) error {
+	if err != nil {
+		return err
+	}
+	return tooMany(wait)
 }
 
 // Login checks email and password and returns tokens; an account with a
@@ -159,7 +175,9 @@ func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly boo
 		ok = false
 	}
 	if !ok || !u.Active {
-		a.failAttempt(email, ip)
+		if err := a.failAttempt(ctx, email, ip); err != nil {
+			return nil, err
+		}
 		userID := ""
 		if u != nil {
 			userID = u.ID
@@ -175,7 +193,9 @@ func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly boo
 	if c, err := a.challenge(ctx, u); err != nil || c != nil {
 		return &SignInResult{Challenge: c}, err
 	}
-	a.byPair.Reset(email + "|" + ip)
+	if err := a.byPair.Reset(ctx, email+"|"+ip); err != nil {
+		return nil, err
+	}
 	enrol, err := a.mustEnrol(ctx, a.db.Reader(), u)
 	if err != nil {
 		return nil, err
@@ -338,15 +358,17 @@ func (a *Auth) ChangePassword(ctx context.Context, p *quire.Principal, current, 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if ok, wait := a.byUser.Allow(p.UserID); !ok {
-		return nil, tooMany(wait)
+	if ok, wait, err := a.byUser.Allow(ctx, p.UserID); err != nil || !ok {
+		return nil, throttled(wait, err)
 	}
 	hash, err := a.db.Reader().PasswordHash(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if ok, _ := a.hasher.Verify(hash, current); !ok || len(current) > 4*quire.MaxPasswordLen {
-		a.byUser.Fail(p.UserID)
+		if err := a.byUser.Fail(ctx, p.UserID); err != nil {
+			return nil, err
+		}
 		return nil, quire.Invalid(quire.FieldError{Field: "current_password", Message: "is not correct"})
 	}
 	newHash, err := a.hasher.Hash(next)

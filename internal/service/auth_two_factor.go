@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 
@@ -47,33 +48,39 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // own threshold, a delay that doubles with every further failure (up to
 // 30 s) but never a refusal, so that the owner still gets in.
 func (a *Auth) allowAttempt(ctx context.Context, email, ip string) error {
-	if ok, wait := a.byPair.Allow(email + "|" + ip); !ok {
-		return tooMany(wait)
+	if ok, wait, err := a.byPair.Allow(ctx, email+"|"+ip); err != nil || !ok {
+		return throttled(wait, err)
 	}
-	if ok, wait := a.byAddr.Allow(ip); !ok {
-		return tooMany(wait)
+	if ok, wait, err := a.byAddr.Allow(ctx, ip); err != nil || !ok {
+		return throttled(wait, err)
 	}
-	if d := a.accountDelay(email); d > 0 {
+	d, err := a.accountDelay(ctx, email)
+	if err != nil {
+		return err
+	}
+	if d > 0 {
 		a.sleep(ctx, d)
 	}
 	return nil
 }
 
-func (a *Auth) failAttempt(email, ip string) {
-	a.byPair.Fail(email + "|" + ip)
-	a.byAddr.Fail(ip)
-	a.byAccount.Fail(email)
+func (a *Auth) failAttempt(ctx context.Context, email, ip string) error {
+	return errors.Join(a.byPair.Fail(ctx, email+"|"+ip), a.byAddr.Fail(ctx, ip), a.byAccount.Fail(ctx, email))
 }
 
 // accountDelay is how long an attempt on email waits: nothing until the
 // account has twice the pair limit of failures in the window, then 1 s,
 // doubling with each further failure, at most 30 s.
-func (a *Auth) accountDelay(email string) time.Duration {
-	n := a.byAccount.Failures(email) - a.delayAfter
-	if n < 0 {
-		return 0
+func (a *Auth) accountDelay(ctx context.Context, email string) (time.Duration, error) {
+	n, err := a.byAccount.Count(ctx, email)
+	if err != nil {
+		return 0, err
 	}
-	return min(time.Second<<n, maxSignInDelay)
+	n -= a.delayAfter
+	if n < 0 {
+		return 0, nil
+	}
+	return min(time.Second<<n, maxSignInDelay), nil
 }
 
 // ChallengeResult is the first step's answer for an account with a
@@ -161,10 +168,14 @@ func (a *Auth) CompleteSignIn(ctx context.Context, challenge, code string) (*Tok
 		return nil, err
 	}
 	if wrong {
-		a.failAttempt(u.Email, ip)
+		if err := a.failAttempt(ctx, u.Email, ip); err != nil {
+			return nil, err
+		}
 		return nil, errBadCode
 	}
-	a.byPair.Reset(u.Email + "|" + ip)
+	if err := a.byPair.Reset(ctx, u.Email+"|"+ip); err != nil {
+		return nil, err
+	}
 	return pair, nil
 }
 

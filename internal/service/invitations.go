@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -197,8 +198,8 @@ type AcceptInvitation struct {
 // works once.
 func (s *Invitations) Accept(ctx context.Context, in AcceptInvitation) (*quire.User, error) {
 	ip := MetaFrom(ctx).IP
-	if ok, wait := s.links.byClient.Allow("accept:" + ip); !ok {
-		return nil, tooManyRequests(wait)
+	if ok, wait, err := s.links.byClient.Allow(ctx, "accept:"+ip); err != nil || !ok {
+		return nil, cmp.Or(err, tooManyRequests(wait))
 	}
 	var v quire.Validator
 	v.Check(in.Token != "", "token", "is required")
@@ -208,7 +209,7 @@ func (s *Invitations) Accept(ctx context.Context, in AcceptInvitation) (*quire.U
 		return nil, err
 	}
 	if !strings.HasPrefix(in.Token, InvitePrefix) || len(in.Token) > 128 {
-		s.links.byClient.Fail("accept:" + ip)
+		_ = s.links.byClient.Fail(ctx, "accept:"+ip) // counted in memory: cannot fail
 		return nil, errBadInvitation
 	}
 	hash, err := s.hasher.Hash(in.Password)
@@ -242,7 +243,7 @@ func (s *Invitations) Accept(ctx context.Context, in AcceptInvitation) (*quire.U
 		return audit(ctx, tx, u.ID, quire.ActionInvitationAccept, "user", u.ID, details)
 	})
 	if quire.ErrorCode(err) == quire.EINVALID {
-		s.links.byClient.Fail("accept:" + ip)
+		_ = s.links.byClient.Fail(ctx, "accept:"+ip) // counted in memory: cannot fail
 	}
 	if err != nil {
 		return nil, err

@@ -200,7 +200,15 @@ func (s *Pages) Get(ctx context.Context, p *quire.Principal, id string) (*quire.
 	if err := require(p, quire.RoleViewer); err != nil {
 		return nil, err
 	}
-	return reload(ctx, s.db.Reader(), id)
+	r := s.db.Reader()
+	page, err := reload(ctx, r, id)
+	if err != nil {
+		return nil, err
+	}
+	if page.Schedule, err = r.PageSchedule(ctx, id, false); quire.ErrorCode(err) == quire.ENOTFOUND {
+		err = nil
+	}
+	return page, err
 }
 
 // List returns pages without blocks. resume is store.Pages's: where a

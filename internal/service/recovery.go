@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -70,8 +71,8 @@ const (
 // NewRecovery returns the password recovery service.
 func NewRecovery(db *store.DB, c RecoveryConfig) *Recovery {
 	r := &Recovery{db: db, hasher: c.Hasher, accounts: c.Accounts, mail: c.Mail, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		byAddress:   auth.NewThrottle(resetsPerAddress, resetWindow, 100_000, nil),
-		byClient:    auth.NewThrottle(resetsPerClient, resetWindow, 100_000, nil),
+		byAddress:   auth.NewThrottle(resetsPerAddress, resetWindow, auth.NewMemoryFailures(100_000), nil),
+		byClient:    auth.NewThrottle(resetsPerClient, resetWindow, auth.NewMemoryFailures(100_000), nil),
 		minDuration: c.MinDuration, log: c.Log}
 	if r.minDuration <= 0 {
 		r.minDuration = forgotDuration
@@ -104,10 +105,12 @@ func (r *Recovery) Forgot(ctx context.Context, email string) error {
 		}
 	}()
 	ip := MetaFrom(ctx).IP
-	if ok, wait := r.byClient.Allow("forgot:" + ip); !ok {
-		return tooManyRequests(wait)
+	if ok, wait, err := r.byClient.Allow(ctx, "forgot:"+ip); err != nil || !ok {
+		return cmp.Or(err, tooManyRequests(wait))
 	}
-	r.byClient.Fail("forgot:" + ip)
+	if err := r.byClient.Fail(ctx, "forgot:"+ip); err != nil {
+		return err
+	}
 	email = quire.NormalizeEmail(email)
 	var v quire.Validator
 	v.Check(utf8.ValidString(email) && !strings.ContainsRune(email, 0), "email", "must be valid UTF-8")
@@ -118,10 +121,12 @@ func (r *Recovery) Forgot(ctx context.Context, email string) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if ok, _ := r.byAddress.Allow(email); !ok {
-		return nil
+	if ok, _, err := r.byAddress.Allow(ctx, email); err != nil || !ok {
+		return err // over the limit: the same answer, and no mail
 	}
-	r.byAddress.Fail(email)
+	if err := r.byAddress.Fail(ctx, email); err != nil {
+		return err
+	}
 	if !r.mail.Enabled() {
 		r.log.Warn("password reset requested, but no SMTP server is configured (QUIRE_SMTP_URL): an admin must make the link")
 		return nil
@@ -212,8 +217,8 @@ var errBadResetLink = quire.Invalid(quire.FieldError{Field: "token", Message: "i
 // reset link of theirs too.
 func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 	ip := MetaFrom(ctx).IP
-	if ok, wait := r.byClient.Allow("reset:" + ip); !ok {
-		return tooManyRequests(wait)
+	if ok, wait, err := r.byClient.Allow(ctx, "reset:"+ip); err != nil || !ok {
+		return cmp.Or(err, tooManyRequests(wait))
 	}
 	var v quire.Validator
 	v.Check(token != "", "token", "is required")
@@ -222,7 +227,7 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 		return err
 	}
 	if !strings.HasPrefix(token, ResetPrefix) || len(token) > 128 {
-		r.byClient.Fail("reset:" + ip)
+		_ = r.byClient.Fail(ctx, "reset:"+ip) // counted in memory: cannot fail
 		return errBadResetLink
 	}
 	hash, err := r.hasher.Hash(password)
@@ -265,7 +270,7 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 		return audit(ctx, tx, u.ID, quire.ActionPasswordReset, "user", u.ID, map[string]any{"link_id": t.ID, "sessions_revoked": true})
 	})
 	if quire.ErrorCode(err) == quire.EINVALID {
-		r.byClient.Fail("reset:" + ip)
+		_ = r.byClient.Fail(ctx, "reset:"+ip) // counted in memory: cannot fail
 	}
 	if err == nil {
 		r.accounts.Forget()

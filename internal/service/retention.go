@@ -11,11 +11,12 @@ import (
 
 // Retention removes revisions that the retention policy no longer keeps,
 // with the block contents only they used and the page's expired preview
-// links. It is what `quire revisions prune` runs, and what a daily
-// background job is to run (see docs/revisions.md).
+// links. It is what `quire revisions prune` runs, and what the daily
+// background job runs (retention_job.go, docs/revisions.md).
 type Retention struct {
 	db     *store.DB
 	policy quire.RetentionPolicy
+	jobs   JobQueue // continues a long background prune; nil in the CLI
 }
 
 // NewRetention returns the retention service for policy.
@@ -51,17 +52,27 @@ type PruneSummary struct {
 // dryRun it only reads and reports. progress, when not nil, hears about
 // each page that has something to remove.
 func (s *Retention) Prune(ctx context.Context, dryRun bool, progress func(PagePrune)) (PruneSummary, error) {
-	var sum PruneSummary
-	after := ""
+	sum, _, err := s.pruneFrom(ctx, dryRun, "", time.Time{}, progress)
+	return sum, err
+}
+
+// pruneFrom is Prune over the pages after the id after, stopping after the
+// first page finished once stop (unless zero) has passed; next is the page
+// to resume after, "" when every page was visited.
+func (s *Retention) pruneFrom(ctx context.Context, dryRun bool, after string, stop time.Time, progress func(PagePrune)) (sum PruneSummary, next string, err error) {
 	for {
 		ids, err := s.db.Reader().PageIDs(ctx, after, 200)
 		if err != nil {
-			return sum, err
+			return sum, "", err
 		}
 		if len(ids) == 0 {
-			return sum, nil
+			return sum, "", nil
 		}
 		for _, id := range ids {
+			if !stop.IsZero() && sum.PagesVisited > 0 && time.Now().After(stop) {
+				return sum, after, nil
+			}
+			after = id
 			sum.PagesVisited++
 			// Look first without the write lock: most pages have nothing to prune.
 			pp, err := s.plan(ctx, s.db.Reader(), id, false)
@@ -69,14 +80,14 @@ func (s *Retention) Prune(ctx context.Context, dryRun bool, progress func(PagePr
 				continue // deleted since it was listed
 			}
 			if err != nil {
-				return sum, err
+				return sum, "", err
 			}
 			if pp.Revisions == 0 && pp.ExpiredPreviews == 0 {
 				continue
 			}
 			if !dryRun {
 				if pp, err = s.prunePage(ctx, id); err != nil {
-					return sum, err
+					return sum, "", err
 				}
 				if pp.Revisions == 0 && pp.ExpiredPreviews == 0 {
 					continue
@@ -90,7 +101,6 @@ func (s *Retention) Prune(ctx context.Context, dryRun bool, progress func(PagePr
 				progress(pp)
 			}
 		}
-		after = ids[len(ids)-1]
 	}
 }
 

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
@@ -26,6 +28,9 @@ type ScheduleInput struct {
 	PublishAt   *time.Time `json:"publish_at"`
 	UnpublishAt *time.Time `json:"unpublish_at"`
 	Note        string     `json:"note"`
+	// RevisionID names a revision of the page to publish at publish_at
+	// instead of the working copy of that moment.
+	RevisionID string `json:"revision_id"`
 }
 
 // scheduledArgs is the job that publishes or unpublishes a page at its
@@ -68,14 +73,30 @@ func (s *Pages) Schedule(ctx context.Context, p *quire.Principal, id string, ifM
 		v.Check(in.PublishAt == nil || in.UnpublishAt.After(*in.PublishAt), "unpublish_at", "must be after publish_at")
 	}
 	quire.ValidateNote(&v, "note", in.Note)
+	if in.RevisionID != "" {
+		v.Check(in.PublishAt != nil, "revision_id", "needs publish_at")
+		v.Check(len(in.RevisionID) <= 64 && utf8.ValidString(in.RevisionID) && !strings.ContainsRune(in.RevisionID, 0),
+			"revision_id", "is not a revision id")
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	sched := &quire.PageSchedule{PageID: id, PublishAt: utcMicros(in.PublishAt), UnpublishAt: utcMicros(in.UnpublishAt),
-		Note: in.Note, CreatedBy: p.UserID, Token: store.NewID()}
+		Note: in.Note, RevisionID: in.RevisionID, CreatedBy: p.UserID, Token: store.NewID()}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.LockPage(ctx, id, ifMatch, p.UserID); err != nil {
 			return err
+		}
+		if in.RevisionID != "" {
+			// Retention keeps a revision a schedule names, and deleting the
+			// page takes the schedule with it, so it is there at its time.
+			_, err := tx.Revision(ctx, id, in.RevisionID)
+			if quire.ErrorCode(err) == quire.ENOTFOUND {
+				return quire.Invalid(quire.FieldError{Field: "revision_id", Message: "is not a revision of this page"})
+			}
+			if err != nil {
+				return err
+			}
 		}
 		if err := tx.PutPageSchedule(ctx, sched); err != nil {
 			return err
@@ -93,7 +114,7 @@ func (s *Pages) Schedule(ctx context.Context, p *quire.Principal, id string, ifM
 			}
 		}
 		return audit(ctx, tx, p.UserID, ActionSchedule, "page", id, map[string]any{
-			"publish_at": sched.PublishAt, "unpublish_at": sched.UnpublishAt, "note": sched.Note,
+			"publish_at": sched.PublishAt, "unpublish_at": sched.UnpublishAt, "note": sched.Note, "revision_id": sched.RevisionID,
 		})
 	})
 	if err != nil {
@@ -194,7 +215,10 @@ func (w *scheduledWorker) Work(ctx context.Context, job *river.Job[scheduledArgs
 			return err
 		}
 		extra := map[string]any{"scheduled": true, "scheduled_for": due.Format(time.RFC3339Nano)}
-		if a.Publish {
+		if a.Publish && sched.RevisionID != "" {
+			sched.PublishAt = nil
+			err = publishRevisionLocked(ctx, tx, actor, page, sched.RevisionID, sched.Note, extra)
+		} else if a.Publish {
 			sched.PublishAt = nil
 			_, err = publishLocked(ctx, tx, actor, page, sched.Note, extra)
 		} else {
@@ -217,4 +241,32 @@ func (w *scheduledWorker) Work(ctx context.Context, job *river.Job[scheduledArgs
 		s.invalidate(slug)
 	}
 	return nil
+}
+
+// publishRevisionLocked makes a named revision of a page locked in tx its
+// published one — the revision itself, not a new copy of it; the working
+// copy is left as it is — with the audit entry and event of any publish.
+func publishRevisionLocked(ctx context.Context, tx *store.Tx, actor string, page *quire.Page, revisionID, note string, extra map[string]any) error {
+	rev, err := tx.Revision(ctx, page.ID, revisionID)
+	if err != nil {
+		return err
+	}
+	previous := page.PublishedRevisionID
+	if _, err := tx.ArchivePublished(ctx, page.ID); err != nil {
+		return err
+	}
+	if err := tx.MarkPublished(ctx, page.ID, rev.ID); err != nil {
+		return err
+	}
+	if err := tx.SetPublishedRevision(ctx, page.ID, &rev.ID); err != nil {
+		return err
+	}
+	details := map[string]any{"revision": rev.Number, "revision_id": rev.ID, "note": note, "previous_revision_id": previous}
+	for k, v := range extra {
+		details[k] = v
+	}
+	if err := audit(ctx, tx, actor, ActionPublish, "page", page.ID, details); err != nil {
+		return err
+	}
+	return emit(ctx, tx, pageEvent(quire.EventPagePublished, page, rev.Number, true))
 }

@@ -118,8 +118,8 @@ func (s *TwoFactor) Confirm(ctx context.Context, p *quire.Principal, code string
 	if err := requireSession(p, quire.RoleViewer); err != nil {
 		return nil, err
 	}
-	if ok, wait := s.auth.byUser.Allow(p.UserID); !ok {
-		return nil, tooMany(wait)
+	if ok, wait, err := s.auth.byUser.Allow(ctx, p.UserID); err != nil || !ok {
+		return nil, throttled(wait, err)
 	}
 	codes, hashes, err := newRecoveryCodes()
 	if err != nil {
@@ -155,7 +155,9 @@ func (s *TwoFactor) Confirm(ctx context.Context, p *quire.Principal, code string
 		return audit(ctx, tx, p.UserID, quire.ActionTwoFactorEnable, "user", p.UserID, map[string]any{"method": "totp"})
 	})
 	if wrong {
-		s.auth.byUser.Fail(p.UserID)
+		if ferr := s.auth.byUser.Fail(ctx, p.UserID); ferr != nil {
+			return nil, ferr
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -168,15 +170,17 @@ func (s *TwoFactor) Disable(ctx context.Context, p *quire.Principal, password st
 	if err := requireSession(p, quire.RoleViewer); err != nil {
 		return err
 	}
-	if ok, wait := s.auth.byUser.Allow(p.UserID); !ok {
-		return tooMany(wait)
+	if ok, wait, err := s.auth.byUser.Allow(ctx, p.UserID); err != nil || !ok {
+		return throttled(wait, err)
 	}
 	hash, err := s.db.Reader().PasswordHash(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
 	if ok, _ := s.auth.hasher.Verify(hash, password); !ok || len(password) > 4*quire.MaxPasswordLen {
-		s.auth.byUser.Fail(p.UserID)
+		if err := s.auth.byUser.Fail(ctx, p.UserID); err != nil {
+			return err
+		}
 		return quire.Invalid(quire.FieldError{Field: "password", Message: "is not correct"})
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {

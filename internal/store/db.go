@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,9 @@ type DB struct {
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
 	timeout time.Duration
 	health  health
+
+	// appendEvent is the event insert prepared on SQLite's write pool.
+	appendEvent atomic.Pointer[sql.Stmt]
 }
 
 // Options tune how the store talks to its database.
@@ -245,7 +249,10 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return db.migrateJobs(ctx)
+	if err := db.migrateJobs(ctx); err != nil {
+		return err
+	}
+	return db.prepareEvents(ctx)
 }
 
 // MigrationStatus is one line of `quire migrate status`.

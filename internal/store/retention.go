@@ -53,6 +53,7 @@ func (tx *Tx) PrunableRevisions(ctx context.Context, pageID string, p quire.Rete
 		WHERE r.page_id = ? AND r.number < ? AND r.created_at < ? AND r.status <> 'published'
 		AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.published_revision_id = r.id)
 		AND NOT EXISTS (SELECT 1 FROM page_previews v WHERE v.revision_id = r.id AND v.expires_at > ?)
+		AND NOT EXISTS (SELECT 1 FROM page_schedules s WHERE s.revision_id = r.id)
 		ORDER BY r.number`, pageID, threshold, tx.now.Add(-p.KeepFor), tx.now)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,13 @@ func (tx *Tx) ArchivePublished(ctx context.Context, pageID string) (bool, error)
 	return n > 0, mapErr(err)
 }
 
+// MarkPublished makes an existing revision of a page its published one
+// (the previous one must be archived first), published now.
+func (tx *Tx) MarkPublished(ctx context.Context, pageID, revisionID string) error {
+	return tx.execOne(ctx, quire.Errorf(quire.ENOTFOUND, "revision not found"),
+		`UPDATE page_revisions SET status = 'published', published_at = ? WHERE id = ? AND page_id = ?`, tx.now, revisionID, pageID)
+}
+
 // PublishedPage is what public delivery serves for a slug.
 type PublishedPage struct {
 	PageID      string
