@@ -117,6 +117,10 @@ var flashes = map[string]string{
 	"user_created":    "User created.",
 	"user_saved":      "User saved.",
 	"token_revoked":   "Token revoked.",
+	"welcome":         "Welcome! Your account is ready.",
+	"account_created": "Your account is ready: sign in with your new password.",
+	"reset_sent":      "If an account uses this address, a link to choose a new password is on its way.",
+	"password_reset":  "Password changed, and every session ended: sign in with the new password.",
 }
 
 func (a *Admin) newPage(r *http.Request, title, nav string) page {
