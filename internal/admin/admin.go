@@ -70,6 +70,7 @@ func New(d Deps) (*Admin, error) {
 	})
 	mux.HandleFunc("GET "+Prefix+"/login", a.loginForm)
 	mux.HandleFunc("POST "+Prefix+"/login", a.login)
+	mux.HandleFunc("POST "+Prefix+"/login/2fa", a.loginCode)
 	mux.HandleFunc("POST "+Prefix+"/logout", a.logout)
 	mux.HandleFunc("GET "+Prefix+"/invitation", a.invitationForm)
 	mux.HandleFunc("POST "+Prefix+"/invitation", a.acceptInvitation)
