@@ -34,6 +34,8 @@ type Deps struct {
 	// screens the accounts mails link to.
 	Invites  *service.Invitations
 	Recovery *service.Recovery
+	// Sessions lists and ends the signed-in user's sessions (My account).
+	Sessions *service.Sessions
 	// Trusted proxies may say, with X-Forwarded-Proto, that the browser
 	// spoke HTTPS to them; then the session cookie is Secure.
 	Trusted []netip.Prefix

@@ -94,7 +94,7 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) account(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "account", a.newPage(r, "My account", "account"))
+	a.renderAccount(w, r, http.StatusOK, a.newPage(r, "My account", "account"))
 }
 
 // logoutAll ends every session and token of the user, this one included.
@@ -120,7 +120,7 @@ func (a *Admin) changePassword(w http.ResponseWriter, r *http.Request) {
 		p := a.newPage(r, "My account", "account")
 		p.Fields = fieldErrors(err)
 		p.Error = quire.ErrorMessage(err)
-		a.render(w, r, httpStatus(err), "account", p)
+		a.renderAccount(w, r, httpStatus(err), p)
 		return
 	}
 	if err != nil {
