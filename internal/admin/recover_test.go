@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -122,6 +123,27 @@ func TestPasswordReset(t *testing.T) {
 		b2.submit(`form[action="/admin/password/reset"] button`)
 		if got := b2.text("#token-error"); !strings.Contains(got, "not valid") {
 			t.Errorf("used reset link: %q", got)
+		}
+	})
+}
+
+// TestSignedOutFormsRefuseCrossSite: the forms that need no session are
+// same-origin only like the others (a cross-site post could otherwise
+// spend someone's link or code), and carry the admin's CSP.
+func TestSignedOutFormsRefuseCrossSite(t *testing.T) {
+	each(t, func(t *testing.T, in *instance) {
+		for _, path := range []string{"/admin/invitation", "/admin/password/forgot", "/admin/password/reset", "/admin/login/2fa"} {
+			req, _ := http.NewRequest("POST", in.base+path, strings.NewReader("token=qpr_x&email=a%40example.com"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Header.Get("Content-Security-Policy"), "form-action 'self'") {
+				t.Errorf("cross-site POST %s: %d, CSP %q", path, res.StatusCode, res.Header.Get("Content-Security-Policy"))
+			}
 		}
 	})
 }
