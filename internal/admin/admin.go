@@ -30,6 +30,12 @@ type Deps struct {
 	Settings *service.Settings
 	Pages    *service.Pages
 	Media    *service.Media
+	// Invites and Recovery serve the invitation and password reset
+	// screens the accounts mails link to.
+	Invites  *service.Invitations
+	Recovery *service.Recovery
+	// Sessions lists and ends the signed-in user's sessions (My account).
+	Sessions *service.Sessions
 	// Trusted proxies may say, with X-Forwarded-Proto, that the browser
 	// spoke HTTPS to them; then the session cookie is Secure.
 	Trusted []netip.Prefix
@@ -66,7 +72,14 @@ func New(d Deps) (*Admin, error) {
 	})
 	mux.HandleFunc("GET "+Prefix+"/login", a.loginForm)
 	mux.HandleFunc("POST "+Prefix+"/login", a.login)
+	mux.HandleFunc("POST "+Prefix+"/login/2fa", a.loginCode)
 	mux.HandleFunc("POST "+Prefix+"/logout", a.logout)
+	mux.HandleFunc("GET "+Prefix+"/invitation", a.invitationForm)
+	mux.HandleFunc("POST "+Prefix+"/invitation", a.acceptInvitation)
+	mux.HandleFunc("GET "+Prefix+"/password/forgot", a.forgotForm)
+	mux.HandleFunc("POST "+Prefix+"/password/forgot", a.forgot)
+	mux.HandleFunc("GET "+Prefix+"/password/reset", a.resetForm)
+	mux.HandleFunc("POST "+Prefix+"/password/reset", a.reset)
 	a.routes(mux)
 	mux.HandleFunc(Prefix+"/", a.signedIn(a.notFound))
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/service"
 )
 
 // formLimit bounds the body of the admin's plain forms.
@@ -37,7 +38,13 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email := r.PostForm.Get("email")
 	d := loginData{Email: email, Next: safeNext(r.PostForm.Get("next"))}
-	pair, err := a.Auth.Login(r.Context(), email, r.PostForm.Get("password"))
+	res, err := a.Auth.BrowserSignIn(r.Context(), email, r.PostForm.Get("password"))
+	if err == nil && res.Challenge != nil {
+		p := a.newPage(r, "Two-factor sign-in", "")
+		p.Data = codeData{Challenge: res.Challenge.Challenge, Next: d.Next}
+		a.render(w, r, http.StatusOK, "login_code", p)
+		return
+	}
 	if err != nil {
 		p := a.newPage(r, "Sign in", "")
 		p.Data = d
@@ -57,6 +64,11 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, httpStatus(err), "login", p)
 		return
 	}
+	a.signedInAs(w, r, res.Tokens, d.Next)
+}
+
+// signedInAs makes pair this browser's session and goes on to next.
+func (a *Admin) signedInAs(w http.ResponseWriter, r *http.Request, pair *service.TokenPair, next string) {
 	// Signing in again in the same browser ends the session it had, so
 	// that no forgotten session stays valid behind the new cookie.
 	if old := a.sessionSecret(r); old != "" {
@@ -65,7 +77,7 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.setSession(w, r, pair.RefreshToken)
-	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // logout ends this browser's session, as POST /auth/logout does for a
@@ -82,7 +94,7 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) account(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "account", a.newPage(r, "My account", "account"))
+	a.renderAccount(w, r, http.StatusOK, a.newPage(r, "My account", "account"))
 }
 
 // logoutAll ends every session and token of the user, this one included.
@@ -108,7 +120,7 @@ func (a *Admin) changePassword(w http.ResponseWriter, r *http.Request) {
 		p := a.newPage(r, "My account", "account")
 		p.Fields = fieldErrors(err)
 		p.Error = quire.ErrorMessage(err)
-		a.render(w, r, httpStatus(err), "account", p)
+		a.renderAccount(w, r, httpStatus(err), p)
 		return
 	}
 	if err != nil {

@@ -117,6 +117,11 @@ var flashes = map[string]string{
 	"user_created":    "User created.",
 	"user_saved":      "User saved.",
 	"token_revoked":   "Token revoked.",
+	"session_ended":   "Session ended: that browser or app is signed out.",
+	"welcome":         "Welcome! Your account is ready.",
+	"account_created": "Your account is ready: sign in with your new password.",
+	"reset_sent":      "If an account uses this address, a link to choose a new password is on its way.",
+	"password_reset":  "Password changed, and every session ended: sign in with the new password.",
 }
 
 func (a *Admin) newPage(r *http.Request, title, nav string) page {

@@ -9,6 +9,7 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"/account", s(a.account))
 	mux.HandleFunc("POST "+Prefix+"/account/logout-all", s(a.logoutAll))
 	mux.HandleFunc("POST "+Prefix+"/account/password", s(a.changePassword))
+	mux.HandleFunc("POST "+Prefix+"/account/sessions/{id}/end", s(a.endSession))
 
 	mux.HandleFunc("GET "+Prefix+"/pages", s(a.pageList))
 	mux.HandleFunc("GET "+Prefix+"/pages/new", s(a.newPageForm))

@@ -119,10 +119,10 @@ func throttled(wait time.Duration, err error) error {
 }
 
 // Login checks email and password and returns tokens; an account with a
-// second factor gets an error here (the admin's form until it learns the
-// second step), SignIn is the full flow.
+// second factor gets an error here. SignIn (API) and BrowserSignIn (admin)
+// are the full flow.
 func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, error) {
-	res, err := a.signIn(ctx, email, password, false)
+	res, err := a.BrowserSignIn(ctx, email, password)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +130,14 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 		return nil, quire.Errorf(quire.EFORBIDDEN, "this account signs in with a second factor: use POST /api/v1/auth/login and then /api/v1/auth/login/2fa")
 	}
 	return res.Tokens, nil
+}
+
+// BrowserSignIn is the admin's first step: tokens, or a challenge for an
+// account with a second factor (answered with CompleteSignIn); unlike
+// SignIn, a user who must still enrol a second factor gets no session
+// (errEnrolFirst), since the admin has no enrolment screens.
+func (a *Auth) BrowserSignIn(ctx context.Context, email, password string) (*SignInResult, error) {
+	return a.signIn(ctx, email, password, false)
 }
 
 // SignInResult is the first step of a sign-in: tokens, or for an account
