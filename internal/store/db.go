@@ -388,6 +388,25 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, tx.db.fail(ctx, err)
 }
 
+// queryAll runs query and scans every row with scan: the loop every list
+// would otherwise repeat.
+func queryAll[T any](ctx context.Context, tx *Tx, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(rows.Err())
+}
+
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*rows, error) {
 	ctx, dl := tx.statement(ctx)
 	r, err := tx.q.QueryContext(ctx, tx.db.rebind(query), tx.args(args)...)

@@ -103,20 +103,8 @@ type MediaFilter struct {
 func (tx *Tx) MediaList(ctx context.Context, f MediaFilter) (media []*quire.Media, resume *PageCursor, err error) {
 	k := mediaQuery(f)
 	q, args := k.sql()
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
+	if media, err = queryAll(ctx, tx, scanMedia, q, args...); err != nil {
 		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		media = append(media, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, mapErr(err)
 	}
 	var c PageCursor
 	more, err := tx.resume(ctx, k, len(media), scanTime{&c.At}, &c.ID)

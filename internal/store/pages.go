@@ -146,20 +146,8 @@ type PageCursor struct {
 func (tx *Tx) Pages(ctx context.Context, f PageFilter) (pages []*quire.Page, resume *PageCursor, err error) {
 	k := pagesQuery(f)
 	q, args := k.sql()
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
+	if pages, err = queryAll(ctx, tx, scanPage, q, args...); err != nil {
 		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		p, err := scanPage(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		pages = append(pages, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, mapErr(err)
 	}
 	var c PageCursor
 	more, err := tx.resume(ctx, k, len(pages), scanTime{&c.At}, &c.ID)

@@ -51,40 +51,14 @@ func (tx *Tx) Settings(ctx context.Context, publicOnly bool) ([]*quire.Setting, 
 		q += ` WHERE public = ?`
 		args = append(args, true)
 	}
-	rows, err := tx.query(ctx, q+` ORDER BY key`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*quire.Setting
-	for rows.Next() {
-		s, err := scanSetting(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, mapErr(rows.Err())
+	return queryAll(ctx, tx, scanSetting, q+` ORDER BY key`, args...)
 }
 
 // SettingsAfter lists settings ordered by key, after the key afterKey
 // ("" for the first page): a range of the primary key.
 func (tx *Tx) SettingsAfter(ctx context.Context, afterKey string, limit int) ([]*quire.Setting, error) {
 	q, args := settingsQuery(afterKey, limit)
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*quire.Setting
-	for rows.Next() {
-		s, err := scanSetting(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, mapErr(rows.Err())
+	return queryAll(ctx, tx, scanSetting, q, args...)
 }
 
 func settingsQuery(afterKey string, limit int) (string, []any) {
