@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,9 +51,9 @@ type DB struct {
 	rebinds sync.Map // query text with ? → query text with $n, for PostgreSQL
 	timeout time.Duration
 	health  health
-
-	// appendEvent is the event insert prepared on SQLite's write pool.
-	appendEvent atomic.Pointer[sql.Stmt]
+	// group queues SQLite's writers so that waiting ones share a commit
+	// (groupcommit.go); nil on PostgreSQL.
+	group *groupWriter
 }
 
 // Options tune how the store talks to its database.
@@ -166,7 +165,7 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)",
 		busy.Milliseconds(), synchronous, max(cacheKiB, 1), mmap)
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	write, err := sql.Open(sqliteDriverName, base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -174,14 +173,14 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 	// means no writer ever sees SQLITE_BUSY.
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	read, err := sql.Open(sqliteDriverName, base+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 	read.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
-	return &DB{dialect: SQLite, read: read, write: write}, nil
+	return &DB{dialect: SQLite, read: read, write: write, group: newGroupWriter()}, nil
 }
 
 // Dialect reports which database this is.
@@ -249,10 +248,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := db.migrateJobs(ctx); err != nil {
-		return err
-	}
-	return db.prepareEvents(ctx)
+	return db.migrateJobs(ctx)
 }
 
 // MigrationStatus is one line of `quire migrate status`.
@@ -324,11 +320,16 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // rolling back otherwise (or on panic). The transaction ends by
 // Options.Timeout, waiting for the connection included; when ctx is done
 // (the client went away, the deadline passed) before commit, it rolls back.
+// On SQLite, writes that queue share a commit (groupcommit.go): fn then
+// runs in a savepoint, and InTx returns once the shared commit is durable.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if db.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, db.timeout, ErrTimeout)
 		defer cancel()
+	}
+	if db.group != nil {
+		return db.inGroup(ctx, fn)
 	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

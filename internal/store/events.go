@@ -21,49 +21,11 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *quire.Event) error {
 	}
 	ev.ID, ev.At = NewID(), tx.now
 	args := []any{ev.ID, ev.Type, ev.At, ev.ResourceType, ev.ResourceID, ev.Slug, ev.PreviousSlug, ev.Revision, ev.Public}
-	var row *row
-	if st, sqlTx := tx.db.appendEvent.Load(), tx.sqlTx(); st != nil && sqlTx != nil {
-		row = tx.stmtRow(ctx, sqlTx.StmtContext(ctx, st), args)
-	} else {
-		row = tx.queryRow(ctx, appendEventSQL, args...)
-	}
+	row := tx.queryRow(ctx, appendEventSQL, args...)
 	if err := row.Scan(&ev.Seq); err != nil {
 		return fmt.Errorf("event append: %w", mapErr(err))
 	}
 	return nil
-}
-
-// prepareEvents prepares the event insert once on SQLite's write pool (one
-// connection), where every write records an event: the modernc driver
-// otherwise parses the statement on each call, which the CPU profile of
-// BenchmarkEventRecording showed to be over half of recording an event
-// (docs/performance.md). PostgreSQL's pgx caches prepared statements per
-// connection by itself. It runs outside any transaction (Migrate): inside
-// one, the write pool's only connection would be taken.
-func (db *DB) prepareEvents(ctx context.Context) error {
-	if db.dialect != SQLite || db.appendEvent.Load() != nil {
-		return nil
-	}
-	st, err := db.write.PrepareContext(ctx, appendEventSQL)
-	if err != nil {
-		return fmt.Errorf("prepare the event insert: %w", err)
-	}
-	db.appendEvent.Store(st)
-	return nil
-}
-
-// sqlTx is the write transaction under tx, nil on a reader.
-func (tx *Tx) sqlTx() *sql.Tx {
-	sqlTx, _ := tx.q.(*sql.Tx)
-	return sqlTx
-}
-
-// stmtRow is queryRow for a statement prepared on tx.
-func (tx *Tx) stmtRow(ctx context.Context, st *sql.Stmt, args []any) *row {
-	ctx, dl := tx.statement(ctx)
-	r := st.QueryRowContext(ctx, tx.args(args)...)
-	dl.answered()
-	return &row{row: r, ctx: ctx, db: tx.db, dl: dl}
 }
 
 const appendEventSQL = `INSERT INTO events (seq, id, type, at, resource_type, resource_id, slug, previous_slug, revision, public)
