@@ -57,61 +57,73 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	hot := fs.Int("slugs", 100, "request the first n slugs in turn, the most-read pages (0: every seeded page)")
 	rounds := fs.Int("rounds", 1, "rounds; the spread of the ratio is printed when more than one")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	separate := fs.Bool("separate", true, "run Quire in a process of its own, so that the peak RSS printed is Quire's alone (false: in this process, where a CPU profile also shows the client and the bare handler)")
+	child := fs.Bool("child", false, "internal: be the Quire process of -separate")
 	workload := fs.String("workload", "page", "page (the -slugs most read pages), page-all (every page), public-list, public-list-deep, admin-list, admin-list-deep: reads against a bare handler serving the same bytes; create: page creates with SQLite synchronous=full and =normal")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	defer func() {
-		fmt.Fprintf(out, "peak RSS of this process (Quire, the bare handler and the load generator): %s\n", peakRSS())
-	}()
+	if *child {
+		return serveChild(ctx, *pages, *blocks, *cpuprofile)
+	}
 	if *workload == "page-all" {
 		*hot = 0
 	}
 	if *workload == "create" {
+		if *cpuprofile != "" {
+			stop, err := startProfile(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		defer func() {
+			fmt.Fprintf(out, "peak RSS of this process (Quire and the load generator): %s\n", rssOf("/proc/self/status"))
+		}()
 		return runCreate(ctx, out, createOptions{duration: *duration, warmup: *warmup, conns: *conns, blocks: *blocks, rounds: *rounds})
 	}
 	if fs.NArg() > 0 || *pages < 1 || *conns < 1 || *rounds < 1 || *duration <= 0 || *slice <= 0 || *hot < 0 {
 		fs.Usage()
 		return errors.New("bad arguments")
 	}
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
+
+	start := time.Now()
+	var f *loadtest.Fixture
+	var quireURL string
+	// peak is the peak RSS to print: Quire's process's with -separate.
+	peak, resetPeak := func() string { return rssOf("/proc/self/status") }, func() {
+		_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	}
+	if *separate {
+		c, err := startChild(ctx, *pages, *blocks, *cpuprofile)
 		if err != nil {
 			return err
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
+		defer c.stop()
+		f, quireURL, peak, resetPeak = c.fixture(), c.hello.URL, c.peakRSS, c.resetPeak
+	} else {
+		if *cpuprofile != "" {
+			stop, err := startProfile(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		var err error
+		if f, quireURL, err = inProcess(ctx, *pages, *blocks); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		defer f.Server.Close()
 	}
-
-	dir, err := os.MkdirTemp("", "quire-load-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cfg := config.Default()
-	cfg.DataDir = dir
-	cfg.DatabaseURL = os.Getenv("QUIRE_DATABASE_URL")
-	// Request logging stays on and every record is formatted as JSON, as
-	// in production; only the bytes go nowhere.
-	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	start := time.Now()
-	f, err := loadtest.NewFixture(ctx, cfg, log, *pages, *blocks)
-	if err != nil {
-		return err
-	}
-	defer f.Server.Close()
 	seeded := time.Since(start)
+	who := "this process (Quire, the bare handler and the load generator)"
+	if *separate {
+		who = "Quire's process"
+	}
+	defer func() { fmt.Fprintf(out, "peak RSS of %s: %s\n", who, peak()) }()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	quireURL, err := listen(ctx, "quire", func(ln net.Listener) error { return f.Server.Serve(ctx, ln) })
-	if err != nil {
-		return err
-	}
 	client := loadtest.Client(*conns)
 	w, err := prepare(ctx, *workload, f, client, quireURL, *hot)
 	if err != nil {
@@ -127,14 +139,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	database := "sqlite"
-	if cfg.IsPostgres() {
+	if os.Getenv("QUIRE_DATABASE_URL") != "" {
 		database = "postgres"
 	}
 	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s in %s\n",
 		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
 	fmt.Fprintf(out, "workload %s: %s; %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s, load avg %s\n",
 		*workload, w.describe, *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
-	fmt.Fprintln(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on; the load generator shares the CPU with both servers.")
+	fmt.Fprintf(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on, in %s; the load generator shares the CPU with both servers.\n", who)
 
 	targets := [2]target{{name: "quire", header: w.header}, {name: "bare"}}
 	for i, base := range []string{quireURL, bareURL} {
@@ -150,8 +162,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	// The peak RSS printed per round is that of serving: the seeding's
-	// peak is forgotten here (Linux: writing 5 to clear_refs resets VmHWM).
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	// peak is forgotten here.
+	resetPeak()
 	turns := max(1, int(*duration / *slice))
 	var ratios []float64
 	for round := 1; round <= *rounds; round++ {
@@ -168,7 +180,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		ratio := res[0].RPS() / res[1].RPS()
 		ratios = append(ratios, ratio)
-		fmt.Fprintf(out, "round %d  load avg %s  peak RSS %s\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, loadAvg(), peakRSS(), res[0], res[1], ratio)
+		fmt.Fprintf(out, "round %d  load avg %s  peak RSS %s\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, loadAvg(), peak(), res[0], res[1], ratio)
 		if res[0].Errors > 0 || res[1].Errors > 0 {
 			return fmt.Errorf("requests failed: quire %d, bare %d", res[0].Errors, res[1].Errors)
 		}
@@ -214,4 +226,43 @@ func drive(ctx context.Context, t target, conns int, d time.Duration) (res loadt
 		res, err = loadtest.RunWithHeader(ctx, t.client, t.urls, t.header, conns, 0, d)
 	})
 	return res, err
+}
+
+// inProcess builds Quire in this process on a temporary SQLite database
+// (or QUIRE_DATABASE_URL), seeds it and serves it on a loopback port.
+func inProcess(ctx context.Context, pages, blocks int) (*loadtest.Fixture, string, error) {
+	dir, err := os.MkdirTemp("", "quire-load-")
+	if err != nil {
+		return nil, "", err
+	}
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.DatabaseURL = os.Getenv("QUIRE_DATABASE_URL")
+	// Request logging stays on and every record is formatted as JSON, as
+	// in production; only the bytes go nowhere.
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	f, err := loadtest.NewFixture(ctx, cfg, log, pages, blocks)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	go func() { <-ctx.Done(); os.RemoveAll(dir) }()
+	u, err := listen(ctx, "quire", func(ln net.Listener) error { return f.Server.Serve(ctx, ln) })
+	if err != nil {
+		f.Server.Close()
+		return nil, "", err
+	}
+	return f, u, nil
+}
+
+func startProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/quirecms/quire/internal/loadtest"
@@ -114,21 +113,4 @@ func get(ctx context.Context, client *http.Client, u string, header http.Header)
 		err = fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
 	}
 	return body, resp.Header, err
-}
-
-// peakRSS is this process's peak resident set (VmHWM) and its current one
-// (VmRSS) split into anonymous memory (the Go heap, SQLite's caches) and
-// file pages (SQLite's memory map, the binary), from /proc/self/status.
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	f := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			f[k] = strings.TrimSpace(v)
-		}
-	}
-	return f["VmHWM"] + " (now " + f["VmRSS"] + ": anon " + f["RssAnon"] + ", file " + f["RssFile"] + ")"
 }

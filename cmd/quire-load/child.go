@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/quirecms/quire/internal/config"
+	"github.com/quirecms/quire/internal/loadtest"
+)
+
+// With -separate (the default), Quire runs in a child process of its own
+// (this binary with -child), so that its peak RSS is Quire's alone: in
+// one process, the bare handler's copy of every document and the load
+// generator's buffers would be counted with it.
+
+// childHello is the line the child prints once it serves.
+type childHello struct {
+	URL      string   `json:"url"`
+	Email    string   `json:"email"`
+	Password string   `json:"password"`
+	Slugs    []string `json:"slugs"`
+}
+
+// serveChild seeds Quire, serves it on a loopback port, says where on
+// stdout, and serves until stdin closes (the parent is done or gone).
+func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error {
+	dir, err := os.MkdirTemp("", "quire-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.DatabaseURL = os.Getenv("QUIRE_DATABASE_URL")
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	f, err := loadtest.NewFixture(ctx, cfg, log, pages, blocks)
+	if err != nil {
+		return err
+	}
+	defer f.Server.Close()
+	// Seeding is the load tool's work, not Quire's: give back the heap it
+	// grew, which the runtime would otherwise return only slowly.
+	debug.FreeOSMemory()
+	if cpuprofile != "" {
+		pf, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = f.Server.Serve(ctx, ln) }()
+	hello := childHello{URL: "http://" + ln.Addr().String(), Email: f.Email, Password: f.Password, Slugs: f.Slugs}
+	if err := json.NewEncoder(os.Stdout).Encode(hello); err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// quireChild is a running child.
+type quireChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	hello childHello
+}
+
+func startChild(ctx context.Context, pages, blocks int, cpuprofile string) (*quireChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-child", "-pages", strconv.Itoa(pages), "-blocks", strconv.Itoa(blocks)}
+	if cpuprofile != "" {
+		args = append(args, "-cpuprofile", cpuprofile)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &quireChild{cmd: cmd, stdin: stdin}
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	if err == nil {
+		err = json.Unmarshal(line, &c.hello)
+	}
+	if err != nil {
+		c.stop()
+		return nil, fmt.Errorf("start Quire's process: %w", err)
+	}
+	return c, nil
+}
+
+// fixture is what the workloads need to know of the child's instance.
+func (c *quireChild) fixture() *loadtest.Fixture {
+	return &loadtest.Fixture{Email: c.hello.Email, Password: c.hello.Password, Slugs: c.hello.Slugs}
+}
+
+// resetPeak forgets the seeding's peak RSS (Linux: writing 5 to
+// clear_refs resets VmHWM), so that the peak printed is that of serving.
+func (c *quireChild) resetPeak() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), []byte("5"), 0)
+}
+
+func (c *quireChild) peakRSS() string {
+	return rssOf(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+}
+
+func (c *quireChild) stop() {
+	c.stdin.Close()
+	_ = c.cmd.Wait()
+}
+
+// rssOf is a process's peak resident set (VmHWM) and its current one
+// (VmRSS) split into anonymous memory (the Go heap, SQLite's caches) and
+// file pages (SQLite's memory map, the binary), from its status file.
+func rssOf(status string) string {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return "unknown"
+	}
+	f := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			f[k] = strings.TrimSpace(v)
+		}
+	}
+	return f["VmHWM"] + " (now " + f["VmRSS"] + ": anon " + f["RssAnon"] + ", file " + f["RssFile"] + ")"
+}
