@@ -149,7 +149,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	s.Recovery = service.NewRecovery(db, service.RecoveryConfig{Hasher: hasher, Accounts: accounts, Mail: outbox, PublicURL: cfg.PublicURL,
-		MinDuration: opts.ForgotDuration, Log: log})
+		MinDuration: opts.ForgotDuration, Log: log,
+		Failures: loginFailures(db)})
 	settings := service.NewSettings(db)
 	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
 		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
@@ -224,8 +225,9 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	return sender, nil
 }
 
-// loginFailures is where the login throttles count: in the database on
-// PostgreSQL, which several nodes share; in memory on SQLite (one node).
+// loginFailures is where the login throttles (and the password reset and
+// invitation link limits) count: in the database on PostgreSQL, which
+// several nodes share; in memory on SQLite (one node).
 func loginFailures(db *store.DB) func(string) auth.Failures {
 	if db.Dialect() != store.Postgres {
 		return nil
