@@ -157,6 +157,8 @@ func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResul
 	return a.signIn(ctx, email, password)
 }
 
+// signIn is SignIn and BrowserSignIn: the same since the admin has its
+// own enrolment screens.
 func (a *Auth) signIn(ctx context.Context, email, password string) (*SignInResult, error) {
 	email = quire.NormalizeEmail(email)
 	ip := MetaFrom(ctx).IP
