@@ -42,6 +42,7 @@ func enrolOnPage(t *testing.T, b *browser) (string, []string) {
 	}
 	secret := strings.TrimSpace(b.text("#totp-secret"))
 	checkScreen(t, b, "enrolment")
+	b.screenshot("two-factor-enrol")
 
 	// A wrong code keeps the same secret on the screen.
 	now := time.Now()
@@ -70,6 +71,7 @@ func enrolOnPage(t *testing.T, b *browser) (string, []string) {
 		t.Fatalf("recovery codes screen: %d codes, %q", len(codes), b.text("main"))
 	}
 	checkScreen(t, b, "recovery codes")
+	b.screenshot("two-factor-codes")
 	return secret, codes
 }
 
