@@ -14,16 +14,22 @@ import (
 	"github.com/quirecms/quire/internal/service"
 )
 
-// checkScreen fails on serious axe violations and CSP violations of the
-// current page.
+// checkScreen fails on serious axe violations (at phone and desktop
+// widths), sideways scrolling and CSP violations of the current page.
 func checkScreen(t *testing.T, b *browser, name string) {
 	t.Helper()
 	src, err := os.ReadFile("testdata/axe-core-4.14.1.min.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range b.axe(string(src)) {
-		t.Errorf("%s: %s (%s): %s %v", name, v.ID, v.Impact, v.Help, v.Nodes)
+	for _, width := range []int64{390, 1280} {
+		b.do(chromedp.EmulateViewport(width, 900))
+		for _, v := range b.axe(string(src)) {
+			t.Errorf("%s at %dpx: %s (%s): %s %v", name, width, v.ID, v.Impact, v.Help, v.Nodes)
+		}
+		if run(b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)) {
+			t.Errorf("%s at %dpx scrolls sideways", name, width)
+		}
 	}
 	if v := b.cspViolations(); len(v) > 0 {
 		t.Errorf("%s: CSP violations %v", name, v)
