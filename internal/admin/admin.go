@@ -36,6 +36,9 @@ type Deps struct {
 	Recovery *service.Recovery
 	// Sessions lists and ends the signed-in user's sessions (My account).
 	Sessions *service.Sessions
+	// TwoFactor enrols, shows and turns off TOTP (My account, and the
+	// enrolment a role may require at sign-in).
+	TwoFactor *service.TwoFactor
 	// Trusted proxies may say, with X-Forwarded-Proto, that the browser
 	// spoke HTTPS to them; then the session cookie is Secure.
 	Trusted []netip.Prefix

@@ -122,6 +122,7 @@ var flashes = map[string]string{
 	"account_created": "Your account is ready: sign in with your new password.",
 	"reset_sent":      "If an account uses this address, a link to choose a new password is on its way.",
 	"password_reset":  "Password changed, and every session ended: sign in with the new password.",
+	"two_factor_off":  "Two-factor sign-in is off: your password alone signs you in.",
 }
 
 func (a *Admin) newPage(r *http.Request, title, nav string) page {

@@ -10,6 +10,10 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+Prefix+"/account/logout-all", s(a.logoutAll))
 	mux.HandleFunc("POST "+Prefix+"/account/password", s(a.changePassword))
 	mux.HandleFunc("POST "+Prefix+"/account/sessions/{id}/end", s(a.endSession))
+	mux.HandleFunc("GET "+enrolPath, s(a.enrolForm))
+	mux.HandleFunc("POST "+enrolPath+"/start", s(a.startEnrol))
+	mux.HandleFunc("POST "+enrolPath+"/confirm", s(a.confirmEnrol))
+	mux.HandleFunc("POST "+enrolPath+"/disable", s(a.disableTwoFactor))
 
 	mux.HandleFunc("GET "+Prefix+"/pages", s(a.pageList))
 	mux.HandleFunc("GET "+Prefix+"/pages/new", s(a.newPageForm))

@@ -109,6 +109,10 @@ func (a *Admin) signedIn(next http.HandlerFunc) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
+		if p.MustEnrol && !enrolScreen(r) {
+			a.toEnrol(w, r)
+			return
+		}
 		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, &user{P: p, User: u})))
 	}
 }

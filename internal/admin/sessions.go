@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 
+	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/store"
 )
 
@@ -14,6 +15,8 @@ const sessionListSize = 25
 type accountData struct {
 	Sessions []*store.SessionInfo
 	Next     string
+	// TwoFactor is what TwoFactor.Status says (as GET /auth/2fa).
+	TwoFactor *service.TwoFactorStatus
 }
 
 func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int, p page) {
@@ -27,7 +30,12 @@ func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int
 		a.fail(w, r, err)
 		return
 	}
-	p.Data = accountData{Sessions: list, Next: next}
+	tf, err := a.TwoFactor.Status(r.Context(), current(r.Context()).P)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	p.Data = accountData{Sessions: list, Next: next, TwoFactor: tf}
 	a.render(w, r, status, "account", p)
 }
 

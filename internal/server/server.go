@@ -149,7 +149,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	s.Recovery = service.NewRecovery(db, service.RecoveryConfig{Hasher: hasher, Accounts: accounts, Mail: outbox, PublicURL: cfg.PublicURL,
-		MinDuration: opts.ForgotDuration, Log: log})
+		MinDuration: opts.ForgotDuration, Log: log,
+		Failures: loginFailures(db)})
 	settings := service.NewSettings(db)
 	s.Events = eventstream.New(db, eventstream.Config{Retention: cfg.EventRetention, Log: log,
 		OnChange: followEvents(db.Dialect(), deliveryPages, settings)})
@@ -161,13 +162,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedTypes: cfg.MediaTypeList(), MaxPixels: cfg.MediaMaxPixels, VariantSizes: cfg.VariantSizeList(),
 		KeepMetadata: cfg.MediaKeepMetadata, Invalidate: deliveryPages.Invalidate, Log: log})
 	tokens := service.NewTokens(db)
+	twoFactor := service.NewTwoFactor(db, s.Auth)
 	invites, sessions := service.NewInvitations(db, s.Recovery), service.NewSessions(db, accounts)
 	s.Pages, s.Settings = pages, settings
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery,
-		Invites: invites, Sessions: sessions, TwoFactor: service.NewTwoFactor(db, s.Auth), Audit: s.Audit, Settings: settings,
+		Invites: invites, Sessions: sessions, TwoFactor: twoFactor, Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
@@ -178,7 +180,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	// audit metadata) and calls the same services.
 	if cfg.AdminUI {
 		adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
-			Pages: pages, Media: s.Media, Invites: invites, Recovery: s.Recovery, Sessions: sessions, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes})
+			Pages: pages, Media: s.Media, Invites: invites, Recovery: s.Recovery, Sessions: sessions, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes,
+			TwoFactor: twoFactor})
 		if err != nil {
 			return nil, err
 		}
@@ -222,8 +225,9 @@ func buildJobs(s *Server, instanceKey []byte, opts Options, pages *service.Pages
 	return sender, nil
 }
 
-// loginFailures is where the login throttles count: in the database on
-// PostgreSQL, which several nodes share; in memory on SQLite (one node).
+// loginFailures is where the login throttles (and the password reset and
+// invitation link limits) count: in the database on PostgreSQL, which
+// several nodes share; in memory on SQLite (one node).
 func loginFailures(db *store.DB) func(string) auth.Failures {
 	if db.Dialect() != store.Postgres {
 		return nil

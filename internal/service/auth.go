@@ -133,11 +133,12 @@ func (a *Auth) Login(ctx context.Context, email, password string) (*TokenPair, e
 }
 
 // BrowserSignIn is the admin's first step: tokens, or a challenge for an
-// account with a second factor (answered with CompleteSignIn); unlike
-// SignIn, a user who must still enrol a second factor gets no session
-// (errEnrolFirst), since the admin has no enrolment screens.
+// account with a second factor (answered with CompleteSignIn). As with
+// SignIn, a user who must still enrol a second factor gets a session
+// marked TwoFactorEnrolment, in which the admin shows only its enrolment
+// screens (AuthenticateSession sets Principal.MustEnrol).
 func (a *Auth) BrowserSignIn(ctx context.Context, email, password string) (*SignInResult, error) {
-	return a.signIn(ctx, email, password, false)
+	return a.signIn(ctx, email, password)
 }
 
 // SignInResult is the first step of a sign-in: tokens, or for an account
@@ -153,12 +154,12 @@ type SignInResult struct {
 // (429); failures of one account across all addresses only slow its
 // attempts down (accountDelay), so that nobody can lock its owner out.
 func (a *Auth) SignIn(ctx context.Context, email, password string) (*SignInResult, error) {
-	return a.signIn(ctx, email, password, true)
+	return a.signIn(ctx, email, password)
 }
 
-// signIn is SignIn; without enrolOnly, a user who must enrol a second
-// factor gets no session at all (errEnrolFirst).
-func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly bool) (*SignInResult, error) {
+// signIn is SignIn and BrowserSignIn: the same since the admin has its
+// own enrolment screens.
+func (a *Auth) signIn(ctx context.Context, email, password string) (*SignInResult, error) {
 	email = quire.NormalizeEmail(email)
 	ip := MetaFrom(ctx).IP
 	// No stored address is this long or holds NUL or invalid UTF-8 (which
@@ -207,9 +208,6 @@ func (a *Auth) signIn(ctx context.Context, email, password string, enrolOnly boo
 	enrol, err := a.mustEnrol(ctx, a.db.Reader(), u)
 	if err != nil {
 		return nil, err
-	}
-	if enrol && !enrolOnly {
-		return nil, errEnrolFirst
 	}
 	pair, err := a.startSession(ctx, u, map[string]any{})
 	if err != nil {

@@ -40,13 +40,12 @@ func (a *Auth) AuthenticateSession(ctx context.Context, secret string) (*quire.P
 	if !u.Active || t.CreatedAt.Before(u.LastTokenIssue) {
 		return nil, nil, errBadToken
 	}
-	// The browser admin has no enrolment screen yet: a user whose role
-	// requires a second factor enrols through the API first.
-	if enrol, err := a.mustEnrol(ctx, r, u); err != nil || enrol {
-		if err == nil {
-			err = errEnrolFirst
-		}
+	// A user whose role requires a second factor they have not set up
+	// gets a principal marked MustEnrol: the admin shows them only its
+	// enrolment screens, as the API answers only its enrolment routes.
+	enrol, err := a.mustEnrol(ctx, r, u)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: s.ID}, u, nil
+	return &quire.Principal{UserID: u.ID, Role: u.Role, SessionID: s.ID, MustEnrol: enrol}, u, nil
 }

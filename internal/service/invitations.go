@@ -209,7 +209,7 @@ func (s *Invitations) Accept(ctx context.Context, in AcceptInvitation) (*quire.U
 		return nil, err
 	}
 	if !strings.HasPrefix(in.Token, InvitePrefix) || len(in.Token) > 128 {
-		_ = s.links.byClient.Fail(ctx, "accept:"+ip) // counted in memory: cannot fail
+		s.links.failedLink(ctx, "accept:"+ip)
 		return nil, errBadInvitation
 	}
 	hash, err := s.hasher.Hash(in.Password)
@@ -243,7 +243,7 @@ func (s *Invitations) Accept(ctx context.Context, in AcceptInvitation) (*quire.U
 		return audit(ctx, tx, u.ID, quire.ActionInvitationAccept, "user", u.ID, details)
 	})
 	if quire.ErrorCode(err) == quire.EINVALID {
-		_ = s.links.byClient.Fail(ctx, "accept:"+ip) // counted in memory: cannot fail
+		s.links.failedLink(ctx, "accept:"+ip)
 	}
 	if err != nil {
 		return nil, err

@@ -57,7 +57,12 @@ type RecoveryConfig struct {
 	PublicURL string
 	// MinDuration overrides the least time of Forgot (tests).
 	MinDuration time.Duration
-	Log         *slog.Logger
+	// Failures gives each limit (scope "reset_address", "reset_client")
+	// where it counts, as AuthConfig.Failures does for the sign-in
+	// limits: the database on PostgreSQL, so that every node counts the
+	// same requests. Nil counts in this process's memory.
+	Failures func(scope string) auth.Failures
+	Log      *slog.Logger
 }
 
 // Reset request limits; see docs/security/accounts.md.
@@ -70,9 +75,13 @@ const (
 
 // NewRecovery returns the password recovery service.
 func NewRecovery(db *store.DB, c RecoveryConfig) *Recovery {
+	failures := c.Failures
+	if failures == nil {
+		failures = func(string) auth.Failures { return auth.NewMemoryFailures(100_000) }
+	}
 	r := &Recovery{db: db, hasher: c.Hasher, accounts: c.Accounts, mail: c.Mail, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		byAddress:   auth.NewThrottle(resetsPerAddress, resetWindow, auth.NewMemoryFailures(100_000), nil),
-		byClient:    auth.NewThrottle(resetsPerClient, resetWindow, auth.NewMemoryFailures(100_000), nil),
+		byAddress:   auth.NewThrottle(resetsPerAddress, resetWindow, failures("reset_address"), nil),
+		byClient:    auth.NewThrottle(resetsPerClient, resetWindow, failures("reset_client"), nil),
 		minDuration: c.MinDuration, log: c.Log}
 	if r.minDuration <= 0 {
 		r.minDuration = forgotDuration
@@ -81,6 +90,15 @@ func NewRecovery(db *store.DB, c RecoveryConfig) *Recovery {
 		r.log = slog.Default()
 	}
 	return r
+}
+
+// failedLink counts a failed use of a link against the client. The
+// answer is the link's refusal either way, so a failure to count (the
+// database, on PostgreSQL) is logged rather than returned.
+func (r *Recovery) failedLink(ctx context.Context, key string) {
+	if err := r.byClient.Fail(ctx, key); err != nil {
+		r.log.Warn("could not count a failed account link", "err", err, "request_id", MetaFrom(ctx).RequestID)
+	}
 }
 
 func tooManyRequests(wait time.Duration) error {
@@ -227,7 +245,7 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 		return err
 	}
 	if !strings.HasPrefix(token, ResetPrefix) || len(token) > 128 {
-		_ = r.byClient.Fail(ctx, "reset:"+ip) // counted in memory: cannot fail
+		r.failedLink(ctx, "reset:"+ip)
 		return errBadResetLink
 	}
 	hash, err := r.hasher.Hash(password)
@@ -270,7 +288,7 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 		return audit(ctx, tx, u.ID, quire.ActionPasswordReset, "user", u.ID, map[string]any{"link_id": t.ID, "sessions_revoked": true})
 	})
 	if quire.ErrorCode(err) == quire.EINVALID {
-		_ = r.byClient.Fail(ctx, "reset:"+ip) // counted in memory: cannot fail
+		r.failedLink(ctx, "reset:"+ip)
 	}
 	if err == nil {
 		r.accounts.Forget()

@@ -64,6 +64,16 @@ type pruneWorker struct {
 // run repeated after a crash (or rescued while still going) removes
 // nothing twice and writes no second audit entry.
 func (w *pruneWorker) Work(ctx context.Context, job *river.Job[pruneArgs]) error {
+	// The first job of a day's run also deletes ended account rows
+	// (retention_accounts.go), within the same slice.
+	if job.Args.After == "" {
+		n, err := w.r.pruneAccounts(ctx, time.Now().Add(w.slice))
+		if err != nil {
+			return err
+		}
+		w.log.Info("ended account rows deleted", "account_tokens", n["account_tokens"], "login_challenges", n["login_challenges"],
+			"refresh_tokens", n["refresh_tokens"], "auth_sessions", n["auth_sessions"], "login_failures", n["login_failures"])
+	}
 	sum, next, err := w.r.pruneFrom(ctx, false, job.Args.After, time.Now().Add(w.slice), nil)
 	if err != nil {
 		return err

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/store"
 	"github.com/quirecms/quire/internal/testdb"
 )
@@ -123,6 +125,77 @@ func TestPruneJob(t *testing.T) {
 		}
 		if len(audits()) != 3 || len(q.args) != 0 {
 			t.Fatalf("second run: %d audit entries, continued %v", len(audits()), q.args)
+		}
+	})
+}
+
+// The day's first prune job also deletes account rows that ended over a
+// day ago (links, challenges, sessions with their refresh tokens), and
+// leaves the ones that ended since and the live ones.
+func TestPruneJobAccountRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u := &quire.User{Email: "accounts@example.com", Role: quire.RoleEditor, Active: true}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u, "hash") }); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		ends := map[string]time.Time{"old": now.Add(-accountRowsGrace - time.Hour), "recent": now.Add(-time.Hour), "live": now.Add(time.Hour)}
+		hash := func(name, kind string) string { return auth.HashSecret(name + kind) }
+		sessions := map[string]string{}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			for name, end := range ends {
+				if err := tx.CreateAccountToken(ctx, &store.AccountToken{Purpose: store.PurposeReset, UserID: u.ID, Email: u.Email, ExpiresAt: end}, hash(name, "link")); err != nil {
+					return err
+				}
+				if err := tx.CreateChallenge(ctx, &store.Challenge{UserID: u.ID, ExpiresAt: end}, hash(name, "challenge")); err != nil {
+					return err
+				}
+				s := &store.Session{UserID: u.ID, ExpiresAt: end}
+				if err := tx.CreateSession(ctx, s); err != nil {
+					return err
+				}
+				sessions[name] = s.ID
+				if err := tx.AddRefreshToken(ctx, s.ID, hash(name, "refresh"), end); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRetention(db, quire.RetentionPolicy{KeepLast: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &pruneWorker{r: r, slice: pruneSlice, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := w.Work(ctx, &river.Job[pruneArgs]{Args: pruneArgs{}}); err != nil {
+			t.Fatal(err)
+		}
+		rd := db.Reader()
+		for name := range ends {
+			_, e1 := rd.AccountTokenByHash(ctx, store.PurposeReset, hash(name, "link"))
+			_, e2 := rd.ChallengeByHash(ctx, hash(name, "challenge"))
+			_, e3 := rd.Session(ctx, sessions[name])
+			_, e4 := rd.RefreshTokenByHash(ctx, hash(name, "refresh"))
+			for i, err := range []error{e1, e2, e3, e4} {
+				gone := quire.ErrorCode(err) == quire.ENOTFOUND || quire.ErrorCode(err) == quire.EUNAUTHORIZED
+				if err != nil && !gone {
+					t.Fatal(err)
+				}
+				if gone != (name == "old") {
+					t.Errorf("%s row %d: gone %v", name, i, gone)
+				}
+			}
 		}
 	})
 }

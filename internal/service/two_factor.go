@@ -84,27 +84,68 @@ func (s *TwoFactor) Enrol(ctx context.Context, p *quire.Principal) (*TOTPEnrolme
 		if err != nil {
 			return err
 		}
-		key, err := totp.Generate(totp.GenerateOpts{Issuer: siteName(ctx, tx), AccountName: u.Email, Period: 30,
-			Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, SecretSize: 20})
+		en, err := newEnrolment(siteName(ctx, tx), u.Email, nil)
 		if err != nil {
 			return err
 		}
-		img, err := key.Image(256, 256)
-		if err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			return err
-		}
-		sealed := base64.StdEncoding.EncodeToString(s.auth.totp.Seal([]byte(key.Secret()), []byte(u.ID)))
+		sealed := base64.StdEncoding.EncodeToString(s.auth.totp.Seal([]byte(en.Secret), []byte(u.ID)))
 		if err := tx.PutPendingTOTP(ctx, u.ID, sealed); err != nil {
 			return err
 		}
-		out = &TOTPEnrolment{Secret: key.Secret(), URI: key.URL(), QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())}
+		out = en
 		return nil
 	})
 	return out, err
+}
+
+// Pending shows the caller's enrolment again while it waits for its
+// confirmation code (the admin's enrolment screen, after a wrong code):
+// the same secret, so the app the user already scanned it into still
+// works. 404 when none is pending, 409 when TOTP is already on.
+func (s *TwoFactor) Pending(ctx context.Context, p *quire.Principal) (*TOTPEnrolment, error) {
+	if err := requireSession(p, quire.RoleViewer); err != nil {
+		return nil, err
+	}
+	r := s.db.Reader()
+	t, err := r.TOTP(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if t.ConfirmedAt != nil {
+		return nil, errTOTPOn
+	}
+	secret, err := s.auth.openTOTP(t)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := recoveryEncoding.DecodeString(string(secret))
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.User(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return newEnrolment(siteName(ctx, r), u.Email, raw)
+}
+
+// newEnrolment describes a TOTP secret (a new random one when secret is
+// nil) for an authenticator app: SHA-1, 6 digits, 30 s, 160 bits.
+func newEnrolment(issuer, email string, secret []byte) (*TOTPEnrolment, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: email, Period: 30,
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, SecretSize: 20, Secret: secret})
+	if err != nil {
+		return nil, err
+	}
+	img, err := key.Image(256, 256)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return &TOTPEnrolment{Secret: key.Secret(), URI: key.URL(), QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())}, nil
 }
 
 // RecoveryCodes are shown once, when two-factor sign-in is turned on.

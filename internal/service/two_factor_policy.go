@@ -59,5 +59,3 @@ func (a *Auth) mustEnrol(ctx context.Context, r *store.Tx, u *quire.User) (bool,
 	}
 	return t.ConfirmedAt == nil, nil
 }
-
-var errEnrolFirst = quire.Errorf(quire.EFORBIDDEN, "your role requires two-factor sign-in: set it up first (POST /api/v1/auth/2fa/totp, then …/confirm)")
