@@ -4,19 +4,24 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/loadtest"
+	"golang.org/x/sys/unix"
 )
 
 // With -separate (the default), Quire runs in a child process of its own
@@ -86,16 +91,26 @@ type quireChild struct {
 	hello childHello
 }
 
-func startChild(ctx context.Context, pages, blocks int, cpuprofile string) (*quireChild, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
+func startChild(ctx context.Context, pages, blocks int, cpuprofile string, pin bool) (*quireChild, error) {
 	args := []string{"-child", "-pages", strconv.Itoa(pages), "-blocks", strconv.Itoa(blocks)}
 	if cpuprofile != "" {
 		args = append(args, "-cpuprofile", cpuprofile)
 	}
+	return startProcess(ctx, args, pin)
+}
+
+// startProcess starts this binary with args and reads the hello line it
+// prints once it serves. With pin, it runs on CPU 0 only (taskset, so
+// that every thread of it is pinned from the start).
+func startProcess(ctx context.Context, args []string, pin bool) (*quireChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, exe, args...)
+	if pin {
+		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", "0", exe}, args...)...)
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -155,4 +170,76 @@ func rssOf(status string) string {
 		}
 	}
 	return f["VmHWM"] + " (now " + f["VmRSS"] + ": anon " + f["RssAnon"] + ", file " + f["RssFile"] + ")"
+}
+
+// serveBare serves the documents in the JSON file docs (request URI →
+// bytes) as the bare handler does, for -pin, where it runs in a process
+// of its own beside Quire's.
+func serveBare(ctx context.Context, docs string) error {
+	b, err := os.ReadFile(docs)
+	if err != nil {
+		return err
+	}
+	m := map[string][]byte{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: loadtest.BareURIs(m), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	if err := json.NewEncoder(os.Stdout).Encode(childHello{URL: "http://" + ln.Addr().String()}); err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// startBare starts the bare handler's process for -pin.
+func startBare(ctx context.Context, docs map[string][]byte) (*quireChild, error) {
+	f, err := os.CreateTemp("", "quire-load-docs-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	err = json.NewEncoder(f).Encode(docs)
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The child has read the file once it says hello.
+	return startProcess(ctx, []string{"-bare-child", f.Name()}, true)
+}
+
+// pinSelf moves every thread of this process (the load generator) off
+// CPU 0, which -pin leaves to the server being measured; threads started
+// later inherit it from their creator.
+func pinSelf() error {
+	var set unix.CPUSet
+	for cpu := 1; cpu < runtime.NumCPU(); cpu++ {
+		set.Set(cpu)
+	}
+	if set.Count() == 0 {
+		return errors.New("-pin needs at least two CPUs")
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			return fmt.Errorf("pin thread %d: %w", tid, err)
+		}
+	}
+	return nil
 }

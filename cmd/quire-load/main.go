@@ -59,12 +59,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	separate := fs.Bool("separate", true, "run Quire in a process of its own, so that the peak RSS printed is Quire's alone (false: in this process, where a CPU profile also shows the client and the bare handler)")
 	child := fs.Bool("child", false, "internal: be the Quire process of -separate")
+	bareChild := fs.String("bare-child", "", "internal: be the bare handler's process of -pin, serving the documents in this file")
+	pin := fs.Bool("pin", false, "Linux: run Quire and the bare handler each in a process of its own on CPU 0, and the load generator on the other CPUs, like a one-core server measured from outside (implies -separate)")
 	workload := fs.String("workload", "page", "page (the -slugs most read pages), page-all (every page), public-list, public-list-deep, admin-list, admin-list-deep: reads against a bare handler serving the same bytes; create: page creates with SQLite synchronous=full and =normal")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *child {
 		return serveChild(ctx, *pages, *blocks, *cpuprofile)
+	}
+	if *bareChild != "" {
+		return serveBare(ctx, *bareChild)
+	}
+	if *pin {
+		*separate = true
+		if err := pinSelf(); err != nil {
+			return err
+		}
 	}
 	if *workload == "page-all" {
 		*hot = 0
@@ -95,7 +106,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	}
 	if *separate {
-		c, err := startChild(ctx, *pages, *blocks, *cpuprofile)
+		c, err := startChild(ctx, *pages, *blocks, *cpuprofile, *pin)
 		if err != nil {
 			return err
 		}
@@ -130,13 +141,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	// The bare handler serves exactly the bytes Quire serves.
-	bare := &http.Server{Handler: loadtest.BareURIs(w.docs), ReadHeaderTimeout: 5 * time.Second}
-	bareURL, err := listen(ctx, "bare", func(ln net.Listener) error {
-		go func() { <-ctx.Done(); bare.Close() }()
-		return bare.Serve(ln)
-	})
-	if err != nil {
-		return err
+	var bareURL string
+	if *pin {
+		b, err := startBare(ctx, w.docs)
+		if err != nil {
+			return err
+		}
+		defer b.stop()
+		bareURL = b.hello.URL
+	} else {
+		bare := &http.Server{Handler: loadtest.BareURIs(w.docs), ReadHeaderTimeout: 5 * time.Second}
+		bareURL, err = listen(ctx, "bare", func(ln net.Listener) error {
+			go func() { <-ctx.Done(); bare.Close() }()
+			return bare.Serve(ln)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	database := "sqlite"
 	if os.Getenv("QUIRE_DATABASE_URL") != "" {
@@ -146,7 +167,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
 	fmt.Fprintf(out, "workload %s: %s; %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s, load avg %s\n",
 		*workload, w.describe, *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
-	fmt.Fprintf(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on, in %s; the load generator shares the CPU with both servers.\n", who)
+	where := "the load generator shares the CPU with both servers"
+	if *pin {
+		where = "Quire's and the bare handler's processes run on CPU 0, the load generator on the others"
+	}
+	fmt.Fprintf(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on, in %s; %s.\n", who, where)
 
 	targets := [2]target{{name: "quire", header: w.header}, {name: "bare"}}
 	for i, base := range []string{quireURL, bareURL} {
