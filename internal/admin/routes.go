@@ -10,6 +10,10 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+Prefix+"/account/logout-all", s(a.logoutAll))
 	mux.HandleFunc("POST "+Prefix+"/account/password", s(a.changePassword))
 	mux.HandleFunc("POST "+Prefix+"/account/sessions/{id}/end", s(a.endSession))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/options", s(a.passkeyOptions))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys", s(a.addPasskey))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/{id}/rename", s(a.renamePasskey))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/{id}/remove", s(a.removePasskey))
 
 	mux.HandleFunc("GET "+Prefix+"/pages", s(a.pageList))
 	mux.HandleFunc("GET "+Prefix+"/pages/new", s(a.newPageForm))

@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 
+	"github.com/quirecms/quire/internal/service"
 	"github.com/quirecms/quire/internal/store"
 )
 
@@ -14,6 +15,9 @@ const sessionListSize = 25
 type accountData struct {
 	Sessions []*store.SessionInfo
 	Next     string
+	// Passkeys is nil when passkeys are off (no QUIRE_PUBLIC_URL).
+	Passkeys   []*service.PasskeyInfo
+	PasskeysOn bool
 }
 
 func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int, p page) {
@@ -27,7 +31,15 @@ func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int
 		a.fail(w, r, err)
 		return
 	}
-	p.Data = accountData{Sessions: list, Next: next}
+	d := accountData{Sessions: list, Next: next}
+	if a.passkeysOn() {
+		if d.Passkeys, err = a.Passkeys.List(r.Context(), current(r.Context()).P); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		d.PasskeysOn = true
+	}
+	p.Data = d
 	a.render(w, r, status, "account", p)
 }
 

@@ -51,13 +51,15 @@ func (a *Auth) mustEnrol(ctx context.Context, r *store.Tx, u *quire.User) (bool,
 		return false, nil
 	}
 	t, err := r.TOTP(ctx, u.ID)
-	if quire.ErrorCode(err) == quire.ENOTFOUND {
-		return true, nil
+	if err == nil && t.ConfirmedAt != nil {
+		return false, nil
 	}
-	if err != nil {
+	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
 		return false, err
 	}
-	return t.ConfirmedAt == nil, nil
+	// A passkey is a second factor too.
+	n, err := r.CountPasskeys(ctx, u.ID)
+	return n == 0, err
 }
 
-var errEnrolFirst = quire.Errorf(quire.EFORBIDDEN, "your role requires two-factor sign-in: set it up first (POST /api/v1/auth/2fa/totp, then …/confirm)")
+var errEnrolFirst = quire.Errorf(quire.EFORBIDDEN, "your role requires two-factor sign-in: set it up first (POST /api/v1/auth/2fa/totp, then …/confirm; or register a passkey: POST /api/v1/auth/2fa/passkeys/register, then …/finish)")

@@ -1,0 +1,135 @@
+package admin_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"github.com/quirecms/quire"
+	"github.com/quirecms/quire/internal/auth"
+	"github.com/quirecms/quire/internal/config"
+	"github.com/quirecms/quire/internal/server"
+	"github.com/quirecms/quire/internal/testdb"
+)
+
+// startLocalhost starts a server reached as http://localhost:port with
+// QUIRE_PUBLIC_URL set to that: WebAuthn wants a domain as the relying
+// party id (not an IP address), and localhost is a secure context.
+func startLocalhost(t *testing.T, dsn string) *instance {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
+	cfg := config.Default()
+	cfg.DataDir, cfg.DatabaseURL, cfg.PublicURL = t.TempDir(), dsn, base
+	cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Argon2: auth.FastArgon2})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	return &instance{t: t, srv: srv, base: base}
+}
+
+// virtualAuthenticator gives the browser's tab a platform authenticator
+// (CTAP2, internal, discoverable credentials, user verification) that
+// answers every prompt at once.
+func (b *browser) virtualAuthenticator() {
+	b.t.Helper()
+	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+		}})
+		return err
+	}))
+}
+
+// TestPasskeysInTheAdmin: add a passkey on My account, sign out, sign in
+// with it alone, then use it as the second factor after the password;
+// rename and remove it. No screen breaks the CSP.
+func TestPasskeysInTheAdmin(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		in := startLocalhost(t, dsn)
+		u := in.user(quire.RoleEditor)
+		b := newBrowser(t, in)
+		b.virtualAuthenticator()
+		b.signIn(u.Email, userPassword)
+		b.open("/admin/account")
+		if b.has(`#passkeys tbody tr`) {
+			t.Fatal("a passkey before any was added")
+		}
+		b.do(chromedp.SendKeys(chromedp.ID("passkey-name"), "Test laptop"))
+		b.submit("#passkey-add")
+		if p := b.path(); p != "/admin/account?done=passkey_added" {
+			t.Fatalf("after adding: %s %q", p, b.text("main"))
+		}
+		if got := b.text("#passkeys tbody"); !strings.Contains(got, "Test laptop") || !strings.Contains(got, "Never") {
+			t.Fatalf("passkey list: %q", got)
+		}
+		if v := b.cspViolations(); len(v) > 0 {
+			t.Errorf("CSP violations on My account: %v", v)
+		}
+
+		// Passwordless.
+		b.submit(`form[action="/admin/logout"] button`)
+		b.open("/admin/login")
+		b.submit("#passkey-signin")
+		if p := b.path(); p != "/admin/" {
+			t.Fatalf("after the passkey sign-in: %s %q", p, b.text("main"))
+		}
+		if v := b.cspViolations(); len(v) > 0 {
+			t.Errorf("CSP violations: %v", v)
+		}
+
+		// As the second factor: the password, then the passkey.
+		b.submit(`form[action="/admin/logout"] button`)
+		b.signIn(u.Email, userPassword)
+		if !b.has(`form[action="/admin/login/2fa/passkey"]`) || b.has(`#code`) {
+			t.Fatalf("second step for a passkey-only account: %s %q", b.path(), b.text("main"))
+		}
+		b.submit("#passkey-2fa")
+		if p := b.path(); p != "/admin/" {
+			t.Fatalf("after the passkey second factor: %s %q", p, b.text("main"))
+		}
+
+		// Rename, then remove (password asked again).
+		b.open("/admin/account")
+		b.do(chromedp.SetValue(chromedp.CSS(`#passkeys input[name="name"]`), "Work laptop"))
+		b.submit(`#passkeys form[action$="/rename"] button`)
+		if got := b.text("#passkeys tbody"); !strings.Contains(got, "Work laptop") || strings.Contains(got, "Never") {
+			t.Fatalf("after renaming: %q", got)
+		}
+		b.do(chromedp.SendKeys(chromedp.CSS(`#passkeys input[name="password"]`), userPassword))
+		b.submit(`#passkeys form[action$="/remove"] button`)
+		if p := b.path(); p != "/admin/account?done=passkey_removed" || b.has(`#passkeys tbody tr`) {
+			t.Fatalf("after removing: %s %q", p, b.text("#passkeys"))
+		}
+		b.submit(`form[action="/admin/logout"] button`)
+		b.signIn(u.Email, userPassword)
+		if p := b.path(); p != "/admin/" {
+			t.Fatalf("password alone after removing the passkey: %s", p)
+		}
+	})
+}
