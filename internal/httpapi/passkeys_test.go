@@ -157,6 +157,20 @@ func TestPasskeys(t *testing.T) {
 			t.Fatalf("other key signed in %s", signedIn.User.ID)
 		}
 
+		// Five wrong answers end a challenge, as five wrong codes do; a
+		// registration ceremony is its own user's only.
+		ch = e.passwordStep(u.Email)
+		for range 5 {
+			e.do("POST", "/api/v1/auth/login/2fa/passkey", "", map[string]any{"challenge": ch.Challenge, "credential": stranger.get(ch.Passkey, true)}).want(t, 401)
+		}
+		e.do("POST", "/api/v1/auth/login/2fa/passkey", "", map[string]any{"challenge": ch.Challenge, "credential": key.get(ch.Passkey, true)}).want(t, 401)
+		e.do("POST", "/api/v1/auth/login/2fa/passkey", "", map[string]any{"challenge": ch.Challenge, "credential": "not an object"}).want(t, 401)
+		e.do("POST", "/api/v1/auth/2fa/passkeys/register", otherPair.AccessToken, nil).want(t, 200).json(t, &c)
+		p = e.do("POST", "/api/v1/auth/2fa/passkeys/register/finish", tok, map[string]any{"ceremony": c.Ceremony, "name": "Stolen", "credential": newSoftKey(t, passkeyOrigin).create(c.Options)}).want(t, 422).problem(t)
+		if len(p.Errors) != 1 || p.Errors[0].Field != "ceremony" {
+			t.Fatalf("another user's ceremony: %+v", p)
+		}
+
 		// Rename: validated, own passkeys only.
 		for _, bad := range []string{"", "   ", strings.Repeat("x", 65), "a\x00b"} {
 			p := e.do("PATCH", "/api/v1/auth/2fa/passkeys/"+info.ID, tok, map[string]string{"name": bad}).want(t, 422).problem(t)
