@@ -69,7 +69,11 @@ func (k *softKey) create(options map[string]any) map[string]any {
 		k.t.Fatalf("user id: %v", err)
 	}
 	k.user = uid
-	x, y := k.key.PublicKey.X.FillBytes(make([]byte, 32)), k.key.PublicKey.Y.FillBytes(make([]byte, 32))
+	pub, err := k.key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	x, y := pub[1:33], pub[33:65]
 	cose, err := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
 		k.t.Fatal(err)
