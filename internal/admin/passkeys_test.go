@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -66,6 +67,25 @@ func (b *browser) virtualAuthenticator() {
 	}))
 }
 
+// checkScreen runs axe-core on the current page at desktop and phone
+// widths (no serious or critical violation, no sideways scrolling).
+func (b *browser) checkScreen(name string) {
+	b.t.Helper()
+	src, err := os.ReadFile("testdata/axe-core-4.14.1.min.js")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, width := range []int64{390, 1280} {
+		b.do(chromedp.EmulateViewport(width, 900))
+		for _, v := range b.axe(string(src)) {
+			b.t.Errorf("%s at %dpx: %s (%s): %s %v", name, width, v.ID, v.Impact, v.Help, v.Nodes)
+		}
+		if run(b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)) {
+			b.t.Errorf("%s at %dpx scrolls sideways", name, width)
+		}
+	}
+}
+
 // TestPasskeysInTheAdmin: add a passkey on My account, sign out, sign in
 // with it alone, then use it as the second factor after the password;
 // rename and remove it. No screen breaks the CSP.
@@ -91,10 +111,12 @@ func TestPasskeysInTheAdmin(t *testing.T) {
 		if v := b.cspViolations(); len(v) > 0 {
 			t.Errorf("CSP violations on My account: %v", v)
 		}
+		b.checkScreen("/admin/account")
 
 		// Passwordless.
 		b.submit(`form[action="/admin/logout"] button`)
 		b.open("/admin/login")
+		b.checkScreen("/admin/login")
 		b.submit("#passkey-signin")
 		if p := b.path(); p != "/admin/" {
 			t.Fatalf("after the passkey sign-in: %s %q", p, b.text("main"))
@@ -109,6 +131,7 @@ func TestPasskeysInTheAdmin(t *testing.T) {
 		if !b.has(`form[action="/admin/login/2fa/passkey"]`) || b.has(`#code`) {
 			t.Fatalf("second step for a passkey-only account: %s %q", b.path(), b.text("main"))
 		}
+		b.checkScreen("/admin/login/2fa")
 		b.submit("#passkey-2fa")
 		if p := b.path(); p != "/admin/" {
 			t.Fatalf("after the passkey second factor: %s %q", p, b.text("main"))
