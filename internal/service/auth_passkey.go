@@ -25,6 +25,17 @@ var (
 	errNoPasskeyChallenge = quire.Errorf(quire.EUNAUTHORIZED, "this sign-in challenge has no passkey step; sign in again")
 )
 
+// countPasskeys counts userID's passkeys as second factors: none while
+// passkeys are off (QUIRE_PUBLIC_URL unset), since nobody could then
+// answer with one; a passkey-only account signs in with its password
+// alone until they are on again, rather than being locked out.
+func (a *Auth) countPasskeys(ctx context.Context, r *store.Tx, userID string) (int, error) {
+	if a.webauthn == nil {
+		return 0, nil
+	}
+	return r.CountPasskeys(ctx, userID)
+}
+
 // beginSecondFactor stores, beside a login challenge (same secret hash),
 // the WebAuthn state for answering it with one of u's passkeys, and
 // returns the options for navigator.credentials.get. Presence is enough

@@ -102,7 +102,7 @@ func (a *Auth) challenge(ctx context.Context, u *quire.User) (*ChallengeResult, 
 		return nil, err
 	}
 	hasTOTP := err == nil && t.ConfirmedAt != nil
-	passkeys, err := r.CountPasskeys(ctx, u.ID)
+	passkeys, err := a.countPasskeys(ctx, r, u.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (a *Auth) mustEnrol(ctx context.Context, r *store.Tx, u *quire.User) (bool,
 		return false, err
 	}
 	// A passkey is a second factor too.
-	n, err := r.CountPasskeys(ctx, u.ID)
+	n, err := a.countPasskeys(ctx, r, u.ID)
 	return n == 0, err
 }
 
