@@ -19,4 +19,10 @@ const (
 	// Two-factor sign-in turned on (after the confirmation code) and off.
 	ActionTwoFactorEnable  = "user.two_factor_enable"
 	ActionTwoFactorDisable = "user.two_factor_disable"
+	// Passkeys (WebAuthn credentials): registered, renamed, removed. A
+	// sign-in with one is auth.login with method (or second_factor)
+	// "passkey"; a refused one auth.login_failed with the reason.
+	ActionPasskeyRegister = "user.passkey_register"
+	ActionPasskeyRename   = "user.passkey_rename"
+	ActionPasskeyRemove   = "user.passkey_remove"
 )

@@ -39,6 +39,9 @@ type Deps struct {
 	// TwoFactor enrols, shows and turns off TOTP (My account, and the
 	// enrolment a role may require at sign-in).
 	TwoFactor *service.TwoFactor
+	// Passkeys registers, renames and removes the user's passkeys; nil or
+	// not Enabled hides the passkey screens.
+	Passkeys *service.Passkeys
 	// Trusted proxies may say, with X-Forwarded-Proto, that the browser
 	// spoke HTTPS to them; then the session cookie is Secure.
 	Trusted []netip.Prefix
@@ -76,6 +79,9 @@ func New(d Deps) (*Admin, error) {
 	mux.HandleFunc("GET "+Prefix+"/login", a.loginForm)
 	mux.HandleFunc("POST "+Prefix+"/login", a.login)
 	mux.HandleFunc("POST "+Prefix+"/login/2fa", a.loginCode)
+	mux.HandleFunc("POST "+Prefix+"/login/2fa/passkey", a.loginCodePasskey)
+	mux.HandleFunc("POST "+Prefix+"/login/passkey/options", a.passkeySignInOptions)
+	mux.HandleFunc("POST "+Prefix+"/login/passkey", a.passkeySignIn)
 	mux.HandleFunc("POST "+Prefix+"/logout", a.logout)
 	mux.HandleFunc("GET "+Prefix+"/invitation", a.invitationForm)
 	mux.HandleFunc("POST "+Prefix+"/invitation", a.acceptInvitation)

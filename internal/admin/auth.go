@@ -20,11 +20,13 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 type loginData struct {
 	Email string
 	Next  string
+	// Passkeys offers passwordless sign-in (passkeys are on).
+	Passkeys bool
 }
 
 func (a *Admin) loginForm(w http.ResponseWriter, r *http.Request) {
 	p := a.newPage(r, "Sign in", "")
-	p.Data = loginData{Next: safeNext(r.URL.Query().Get("next"))}
+	p.Data = loginData{Next: safeNext(r.URL.Query().Get("next")), Passkeys: a.passkeysOn()}
 	a.render(w, r, http.StatusOK, "login", p)
 }
 
@@ -37,11 +39,12 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	d := loginData{Email: email, Next: safeNext(r.PostForm.Get("next"))}
+	d := loginData{Email: email, Next: safeNext(r.PostForm.Get("next")), Passkeys: a.passkeysOn()}
 	res, err := a.Auth.BrowserSignIn(r.Context(), email, r.PostForm.Get("password"))
 	if err == nil && res.Challenge != nil {
 		p := a.newPage(r, "Two-factor sign-in", "")
-		p.Data = codeData{Challenge: res.Challenge.Challenge, Next: d.Next}
+		p.Data = codeData{Challenge: res.Challenge.Challenge, Next: d.Next, Passkey: passkeyOptionsJSON(res.Challenge.Passkey),
+			TOTP: len(res.Challenge.Methods) > 0 && res.Challenge.Methods[0] == "totp"}
 		a.render(w, r, http.StatusOK, "login_code", p)
 		return
 	}

@@ -14,6 +14,10 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+enrolPath+"/start", s(a.startEnrol))
 	mux.HandleFunc("POST "+enrolPath+"/confirm", s(a.confirmEnrol))
 	mux.HandleFunc("POST "+enrolPath+"/disable", s(a.disableTwoFactor))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/options", s(a.passkeyOptions))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys", s(a.addPasskey))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/{id}/rename", s(a.renamePasskey))
+	mux.HandleFunc("POST "+Prefix+"/account/passkeys/{id}/remove", s(a.removePasskey))
 
 	mux.HandleFunc("GET "+Prefix+"/pages", s(a.pageList))
 	mux.HandleFunc("GET "+Prefix+"/pages/new", s(a.newPageForm))

@@ -17,6 +17,9 @@ type accountData struct {
 	Next     string
 	// TwoFactor is what TwoFactor.Status says (as GET /auth/2fa).
 	TwoFactor *service.TwoFactorStatus
+	// Passkeys is nil when passkeys are off (no QUIRE_PUBLIC_URL).
+	Passkeys   []*service.PasskeyInfo
+	PasskeysOn bool
 }
 
 func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int, p page) {
@@ -35,7 +38,15 @@ func (a *Admin) renderAccount(w http.ResponseWriter, r *http.Request, status int
 		a.fail(w, r, err)
 		return
 	}
-	p.Data = accountData{Sessions: list, Next: next, TwoFactor: tf}
+	d := accountData{Sessions: list, Next: next, TwoFactor: tf}
+	if a.passkeysOn() {
+		if d.Passkeys, err = a.Passkeys.List(r.Context(), current(r.Context()).P); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		d.PasskeysOn = true
+	}
+	p.Data = d
 	a.render(w, r, status, "account", p)
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/quirecms/quire"
@@ -12,6 +13,10 @@ import (
 type codeData struct {
 	Challenge string
 	Next      string
+	// Passkey is the passkey options (JSON) when the account has one.
+	Passkey string
+	// TOTP: the account has an authenticator app (else only a passkey).
+	TOTP bool
 }
 
 // loginCode is the second step of a two-factor sign-in: a TOTP or a
@@ -23,7 +28,10 @@ func (a *Admin) loginCode(w http.ResponseWriter, r *http.Request) {
 		a.status(w, r, nil, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	d := codeData{Challenge: r.PostForm.Get("challenge"), Next: safeNext(r.PostForm.Get("next"))}
+	d := codeData{Challenge: r.PostForm.Get("challenge"), Next: safeNext(r.PostForm.Get("next")), Passkey: r.PostForm.Get("passkey_options"), TOTP: true}
+	if len(d.Passkey) > maxPasskeyOptions || !json.Valid([]byte(d.Passkey)) {
+		d.Passkey = ""
+	}
 	pair, err := a.Auth.CompleteSignIn(r.Context(), d.Challenge, r.PostForm.Get("code"))
 	if err != nil {
 		p := a.newPage(r, "Two-factor sign-in", "")

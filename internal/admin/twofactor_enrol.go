@@ -16,9 +16,10 @@ import (
 const enrolPath = Prefix + "/account/two-factor"
 
 // enrolScreen reports whether r is for one of the enrolment screens, the
-// ones a user who must enrol may use.
+// ones a user who must enrol may use: TOTP's, and adding a passkey.
 func enrolScreen(r *http.Request) bool {
-	return r.URL.Path == enrolPath || strings.HasPrefix(r.URL.Path, enrolPath+"/")
+	return r.URL.Path == enrolPath || strings.HasPrefix(r.URL.Path, enrolPath+"/") ||
+		strings.HasPrefix(r.URL.Path, Prefix+"/account/passkeys")
 }
 
 // toEnrol sends a user who must enrol to the enrolment screen, and on to
@@ -43,6 +44,8 @@ type enrolData struct {
 	// navigation, only signing out.
 	Required bool
 	Next     string
+	// PasskeysOn: the screen also offers to add a passkey (Required only).
+	PasskeysOn bool
 	// Pending is nil before an enrolment is started.
 	Pending *service.TOTPEnrolment
 	// QR is Pending's QR code, a PNG data URL (the CSP allows img-src
@@ -56,7 +59,7 @@ type enrolData struct {
 // while the user must enrol (every other screen would send them back).
 func (a *Admin) enrolPage(r *http.Request, next string) page {
 	p := a.newPage(r, "Set up two-factor sign-in", "account")
-	d := enrolData{Required: p.U.P.MustEnrol, Next: safeNext(next)}
+	d := enrolData{Required: p.U.P.MustEnrol, Next: safeNext(next), PasskeysOn: a.passkeysOn()}
 	if d.Required {
 		p.U = nil
 	} else if next == "" {

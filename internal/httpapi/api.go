@@ -105,6 +105,8 @@ type Deps struct {
 	MetricsToken string
 	// OptionalIfMatch turns QUIRE_REQUIRE_IF_MATCH off: no route answers 428.
 	OptionalIfMatch bool
+	// Passkeys registers, lists, renames and removes WebAuthn credentials.
+	Passkeys *service.Passkeys
 }
 
 // API is the HTTP handler of Quire.
@@ -225,6 +227,14 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: v1 + "/auth/2fa/totp", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Start a TOTP enrolment: a new secret as otpauth URI and QR code, on once confirmed", Tag: "auth", Responses: map[int]string{200: "TOTPEnrolment", 409: "Problem"}, handler: a.enrolTOTP},
 		{Method: "POST", Path: v1 + "/auth/2fa/totp/confirm", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn TOTP on with a code from the app; returns ten recovery codes, once", Tag: "auth", Request: "TOTPCode", Responses: map[int]string{200: "RecoveryCodes", 409: "Problem", 422: "Problem", 429: "Problem"}, handler: a.confirmTOTP},
 		{Method: "POST", Path: v1 + "/auth/2fa/totp/disable", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Turn two-factor sign-in off (password checked again)", Tag: "auth", Request: "PasswordCheck", Responses: map[int]string{204: "", 404: "Problem", 422: "Problem", 429: "Problem"}, handler: a.disableTOTP},
+		{Method: "POST", Path: v1 + "/auth/login/2fa/passkey", MaxBody: service.MaxPasskeyBody, Summary: "Second step of a two-factor sign-in answered with a passkey: the challenge and the assertion for its passkey options", Tag: "auth", Request: "SignInPasskeySecondFactor", Responses: map[int]string{200: "TokenPair", 401: "Problem", 409: "Problem", 413: "Problem", 429: "Problem"}, handler: a.loginSecondFactorPasskey},
+		{Method: "POST", Path: v1 + "/auth/login/passkey", Summary: "Begin a passwordless sign-in with a passkey: options for navigator.credentials.get", Tag: "auth", Responses: map[int]string{200: "PasskeyCeremony", 409: "Problem", 429: "Problem"}, handler: a.beginPasskeySignIn},
+		{Method: "POST", Path: v1 + "/auth/login/passkey/finish", MaxBody: service.MaxPasskeyBody, Summary: "Finish a passwordless sign-in with the browser's assertion", Tag: "auth", Request: "PasskeySignIn", Responses: map[int]string{200: "TokenPair", 401: "Problem", 409: "Problem", 413: "Problem", 429: "Problem"}, handler: a.finishPasskeySignIn},
+		{Method: "GET", Path: v1 + "/auth/2fa/passkeys", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "The caller's passkeys", Tag: "auth", Responses: map[int]string{200: "PasskeyList"}, handler: a.listPasskeys},
+		{Method: "POST", Path: v1 + "/auth/2fa/passkeys/register", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Begin registering a passkey: options for navigator.credentials.create", Tag: "auth", Responses: map[int]string{200: "PasskeyCeremony", 409: "Problem"}, handler: a.beginPasskeyRegistration},
+		{Method: "POST", Path: v1 + "/auth/2fa/passkeys/register/finish", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, MaxBody: service.MaxPasskeyBody, Summary: "Finish registering a passkey with the browser's answer and a name", Tag: "auth", Request: "PasskeyRegistration", Responses: map[int]string{201: "Passkey", 409: "Problem", 413: "Problem", 422: "Problem", 429: "Problem"}, handler: a.finishPasskeyRegistration},
+		{Method: "PATCH", Path: v1 + "/auth/2fa/passkeys/{id}", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Rename one of the caller's passkeys", Tag: "auth", Request: "PasskeyRename", Responses: map[int]string{200: "Passkey", 404: "Problem", 422: "Problem"}, handler: a.renamePasskey},
+		{Method: "POST", Path: v1 + "/auth/2fa/passkeys/{id}/remove", MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Remove one of the caller's passkeys (password checked again)", Tag: "auth", Request: "PasswordCheck", Responses: map[int]string{204: "", 404: "Problem", 422: "Problem", 429: "Problem"}, handler: a.removePasskey},
 		{Method: "POST", Path: v1 + "/auth/refresh", Summary: "Exchange a refresh token for a new pair (rotation)", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{200: "TokenPair", 401: "Problem"}, handler: a.refresh},
 		{Method: "POST", Path: v1 + "/auth/logout", Summary: "End the session of a refresh token", Tag: "auth", Request: "RefreshRequest", Responses: map[int]string{204: ""}, handler: a.logout},
 		{Method: "POST", Path: v1 + "/auth/logout-all", Enrolment: true, MinRole: quire.RoleViewer, SessionOnly: true, Summary: "Invalidate every token of the caller", Tag: "auth", Responses: map[int]string{204: ""}, handler: a.logoutAll},

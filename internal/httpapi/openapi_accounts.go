@@ -37,13 +37,15 @@ func init() {
 		"SignInChallenge": object([]string{"challenge", "expires_in", "methods"}, obj{
 			"challenge":  str("description", "Send it with a code to /auth/login/2fa; valid expires_in seconds, 5 wrong codes end it"),
 			"expires_in": obj{"type": "integer"},
-			"methods":    obj{"type": "array", "items": str("enum", []string{"totp", "recovery_code"})},
+			"methods":    obj{"type": "array", "items": str("enum", []string{"totp", "recovery_code", "passkey"})},
+			"passkey":    obj{"type": "object", "description": "With method passkey: the publicKey options for navigator.credentials.get; send the answer to /auth/login/2fa/passkey"},
 		}),
 		"SignInSecondFactor": object([]string{"challenge", "code"}, obj{
 			"challenge": str(), "code": str("maxLength", 64, "description", "A 6-digit TOTP code or a recovery code (abcd-efgh-ijkl-mnop)"),
 		}),
 		"TwoFactorStatus": object([]string{"totp", "recovery_codes_left"}, obj{
 			"totp": obj{"type": "boolean"}, "recovery_codes_left": obj{"type": "integer"},
+			"passkeys": obj{"type": "integer", "description": "How many passkeys the caller has; each is a second factor too"},
 		}),
 		"TOTPEnrolment": object([]string{"secret", "otpauth_uri", "qr_code"}, obj{
 			"secret": str("description", "Base32 secret, to type into an app"), "otpauth_uri": str(),

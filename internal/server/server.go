@@ -130,10 +130,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	relyingParty, err := service.NewWebAuthn(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log, DB: db,
 		Users: service.NewUsers(db, hasher, accounts),
 		Auth: service.NewAuth(db, service.AuthConfig{Hasher: hasher, Issuer: issuer, RefreshTTL: cfg.RefreshTokenTTL,
-			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer,
+			AccountFailures: cfg.LoginFailures, AddrFailures: cfg.LoginIPFailures, Window: cfg.LoginWindow, Accounts: accounts, TOTP: totpSealer, WebAuthn: relyingParty,
 			Failures: loginFailures(db), Log: log}),
 		Audit: service.NewAudit(db, checkpointKey(key)),
 	}
@@ -164,12 +168,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	tokens := service.NewTokens(db)
 	twoFactor := service.NewTwoFactor(db, s.Auth)
 	invites, sessions := service.NewInvitations(db, s.Recovery), service.NewSessions(db, accounts)
+	passkeys := service.NewPasskeys(db, s.Auth)
 	s.Pages, s.Settings = pages, settings
 	s.API = httpapi.New(httpapi.Deps{
 		Media: s.Media, MaxUpload: cfg.MaxUploadBytes, MediaMaxAge: cfg.MediaMaxAge, Previews: service.NewPreviews(db, cfg.PreviewURL),
 		Pages: pages, Delivery: deliveryPages, PublicMaxAge: cfg.PublicMaxAge,
 		Auth: s.Auth, Users: s.Users, Tokens: tokens, Recovery: s.Recovery,
-		Invites: invites, Sessions: sessions, TwoFactor: twoFactor, Audit: s.Audit, Settings: settings,
+		Invites: invites, Sessions: sessions, TwoFactor: twoFactor, Passkeys: passkeys, Audit: s.Audit, Settings: settings,
 		Webhooks: service.NewWebhooks(db, sender, cfg.WebhookSecretGrace), Events: s.Events,
 		Ready: func(r *http.Request) error { return db.Ready(r.Context()) },
 		Log:   log, Registry: prometheus.NewRegistry(), Trusted: trusted,
@@ -180,7 +185,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	// audit metadata) and calls the same services.
 	if cfg.AdminUI {
 		adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
-			Pages: pages, Media: s.Media, Invites: invites, Recovery: s.Recovery, Sessions: sessions, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes,
+			Pages: pages, Media: s.Media, Invites: invites, Recovery: s.Recovery, Sessions: sessions, Passkeys: passkeys, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes,
 			TwoFactor: twoFactor})
 		if err != nil {
 			return nil, err

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/auth"
 	"github.com/quirecms/quire/internal/store"
@@ -38,11 +40,16 @@ type Auth struct {
 	delayAfter int
 	sleep      func(context.Context, time.Duration)
 	// totp opens the sealed TOTP secrets.
-	totp     *auth.Sealer
-	policy   twoFactorPolicy
-	refusals *refusals
-	accounts *AccountCache
-	log      *slog.Logger
+	totp *auth.Sealer
+	// webauthn is the passkey relying party; nil when passkeys are off.
+	webauthn *webauthn.WebAuthn
+	// passkeyBegins counts passwordless sign-ins begun per client address:
+	// each stores a ceremony before anyone is known.
+	passkeyBegins *auth.Throttle
+	policy        twoFactorPolicy
+	refusals      *refusals
+	accounts      *AccountCache
+	log           *slog.Logger
 }
 
 // AuthConfig gathers what the Auth service needs.
@@ -58,6 +65,8 @@ type AuthConfig struct {
 	Accounts *AccountCache
 	// TOTP seals authenticator secrets (NewTOTPSealer).
 	TOTP *auth.Sealer
+	// WebAuthn is the passkey relying party (NewWebAuthn); nil: passkeys off.
+	WebAuthn *webauthn.WebAuthn
 	// Sleep waits out sign-in delays; tests replace it. Nil: a timer.
 	Sleep func(context.Context, time.Duration)
 	// Failures gives each login throttle (scope "pair", "addr", "account",
@@ -80,8 +89,9 @@ func NewAuth(db *store.DB, c AuthConfig) *Auth {
 		byAccount:  auth.NewThrottle(2*c.AccountFailures+maxDelayDoublings, c.Window, failures("account"), nil),
 		byUser:     auth.NewThrottle(c.AccountFailures, c.Window, failures("user"), nil),
 		delayAfter: 2 * c.AccountFailures,
-		sleep:      c.Sleep, totp: c.TOTP,
-		refusals: newRefusals(nil),
+		sleep:      c.Sleep, totp: c.TOTP, webauthn: c.WebAuthn,
+		passkeyBegins: auth.NewThrottle(max(c.AddrFailures, 1)*passkeyBeginsPerFailure, c.Window, auth.NewMemoryFailures(100_000), nil),
+		refusals:      newRefusals(nil),
 	}
 	if a.sleep == nil {
 		a.sleep = sleepCtx

@@ -84,34 +84,56 @@ func (a *Auth) accountDelay(ctx context.Context, email string) (time.Duration, e
 }
 
 // ChallengeResult is the first step's answer for an account with a
-// second factor.
+// second factor. Passkey holds the options for navigator.credentials.get
+// when the account has passkeys (method "passkey").
 type ChallengeResult struct {
 	Challenge string   `json:"challenge"`
 	ExpiresIn int      `json:"expires_in"`
 	Methods   []string `json:"methods"`
+	Passkey   any      `json:"passkey,omitempty"`
 }
 
 // challenge starts the second step for u when u has a confirmed TOTP
-// secret; nil when u signs in with a password alone.
+// secret or a passkey; nil when u signs in with a password alone.
 func (a *Auth) challenge(ctx context.Context, u *quire.User) (*ChallengeResult, error) {
-	t, err := a.db.Reader().TOTP(ctx, u.ID)
-	if quire.ErrorCode(err) == quire.ENOTFOUND || (err == nil && t.ConfirmedAt == nil) {
-		return nil, nil
+	r := a.db.Reader()
+	t, err := r.TOTP(ctx, u.ID)
+	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
+		return nil, err
 	}
+	hasTOTP := err == nil && t.ConfirmedAt != nil
+	passkeys, err := a.countPasskeys(ctx, r, u.ID)
 	if err != nil {
 		return nil, err
+	}
+	if !hasTOTP && passkeys == 0 {
+		return nil, nil
 	}
 	plain, hash, err := auth.NewSecret(ChallengePrefix)
 	if err != nil {
 		return nil, err
 	}
+	res := &ChallengeResult{Challenge: plain, ExpiresIn: int(ChallengeTTL.Seconds()), Methods: []string{}}
+	if hasTOTP {
+		res.Methods = append(res.Methods, "totp", "recovery_code")
+	}
 	err = a.db.InTx(ctx, func(tx *store.Tx) error {
-		return tx.CreateChallenge(ctx, &store.Challenge{UserID: u.ID, ExpiresAt: tx.Now().Add(ChallengeTTL)}, hash)
+		if err := tx.CreateChallenge(ctx, &store.Challenge{UserID: u.ID, ExpiresAt: tx.Now().Add(ChallengeTTL)}, hash); err != nil {
+			return err
+		}
+		if passkeys == 0 || a.webauthn == nil {
+			return nil
+		}
+		opts, err := a.beginSecondFactor(ctx, tx, u, hash)
+		if err == nil {
+			res.Methods, res.Passkey = append(res.Methods, "passkey"), opts
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ChallengeResult{Challenge: plain, ExpiresIn: int(ChallengeTTL.Seconds()), Methods: []string{"totp", "recovery_code"}}, nil
+	return res, nil
 }
 
 var errBadChallenge = quire.Errorf(quire.EUNAUTHORIZED, "the sign-in challenge is invalid or expired; sign in again")
@@ -183,19 +205,23 @@ func (a *Auth) CompleteSignIn(ctx context.Context, challenge, code string) (*Tok
 // for userID (and spends it), "" when it is not.
 func (a *Auth) checkSecondFactor(ctx context.Context, tx *store.Tx, userID, code string) (string, error) {
 	t, err := tx.TOTP(ctx, userID)
-	if err != nil {
+	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
 		return "", err
 	}
-	secret, err := a.openTOTP(t)
-	if err != nil {
-		return "", err
-	}
-	if step, ok := totpStep(string(secret), strings.TrimSpace(code), tx.Now()); ok {
-		fresh, err := tx.UseTOTPStep(ctx, userID, step)
-		if err != nil || !fresh {
+	// An account whose only second factor is a passkey has no TOTP secret
+	// (and no recovery codes): every code is wrong.
+	if err == nil && t.ConfirmedAt != nil {
+		secret, err := a.openTOTP(t)
+		if err != nil {
 			return "", err
 		}
-		return "totp", nil
+		if step, ok := totpStep(string(secret), strings.TrimSpace(code), tx.Now()); ok {
+			fresh, err := tx.UseTOTPStep(ctx, userID, step)
+			if err != nil || !fresh {
+				return "", err
+			}
+			return "totp", nil
+		}
 	}
 	norm := normalizeRecoveryCode(code)
 	if len(norm) != recoveryCodeLen {

@@ -46,6 +46,7 @@ type TOTPEnrolment struct {
 type TwoFactorStatus struct {
 	TOTP              bool `json:"totp"`
 	RecoveryCodesLeft int  `json:"recovery_codes_left"`
+	Passkeys          int  `json:"passkeys"`
 }
 
 // Status reports the caller's second factors.
@@ -54,15 +55,19 @@ func (s *TwoFactor) Status(ctx context.Context, p *quire.Principal) (*TwoFactorS
 		return nil, err
 	}
 	r := s.db.Reader()
+	keys, err := r.CountPasskeys(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
 	t, err := r.TOTP(ctx, p.UserID)
 	if quire.ErrorCode(err) == quire.ENOTFOUND || (err == nil && t.ConfirmedAt == nil) {
-		return &TwoFactorStatus{}, nil
+		return &TwoFactorStatus{Passkeys: keys}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	n, err := r.RecoveryCodesLeft(ctx, p.UserID)
-	return &TwoFactorStatus{TOTP: true, RecoveryCodesLeft: n}, err
+	return &TwoFactorStatus{TOTP: true, RecoveryCodesLeft: n, Passkeys: keys}, err
 }
 
 var errTOTPOn = quire.Errorf(quire.ECONFLICT, "two-factor sign-in is already on; turn it off first")

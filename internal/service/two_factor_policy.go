@@ -51,11 +51,13 @@ func (a *Auth) mustEnrol(ctx context.Context, r *store.Tx, u *quire.User) (bool,
 		return false, nil
 	}
 	t, err := r.TOTP(ctx, u.ID)
-	if quire.ErrorCode(err) == quire.ENOTFOUND {
-		return true, nil
+	if err == nil && t.ConfirmedAt != nil {
+		return false, nil
 	}
-	if err != nil {
+	if err != nil && quire.ErrorCode(err) != quire.ENOTFOUND {
 		return false, err
 	}
-	return t.ConfirmedAt == nil, nil
+	// A passkey is a second factor too.
+	n, err := a.countPasskeys(ctx, r, u.ID)
+	return n == 0, err
 }
