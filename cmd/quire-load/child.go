@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,9 +46,14 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg := config.Default()
+	// The server's own settings apply (QUIRE_PAGE_CACHE_BYTES,
+	// QUIRE_SQLITE_MMAP_BYTES, QUIRE_DATABASE_URL…), but its data
+	// directory is a temporary one.
+	cfg, err := config.Load(flag.NewFlagSet("quire", flag.ContinueOnError), nil, os.Getenv)
+	if err != nil {
+		return err
+	}
 	cfg.DataDir = dir
-	cfg.DatabaseURL = os.Getenv("QUIRE_DATABASE_URL")
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f, err := loadtest.NewFixture(ctx, cfg, log, pages, blocks)
 	if err != nil {
