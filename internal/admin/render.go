@@ -119,6 +119,7 @@ var flashes = map[string]string{
 	"token_revoked":   "Token revoked.",
 	"session_ended":   "Session ended: that browser or app is signed out.",
 	"passkey_added":   "Passkey added.",
+	"sessions_ended":  "Every session of this user has ended.",
 	"passkey_renamed": "Passkey renamed.",
 	"passkey_removed": "Passkey removed.",
 	"welcome":         "Welcome! Your account is ready.",

@@ -129,6 +129,10 @@ func TestAuthorAndViewer(t *testing.T) {
 		if err != nil || len(entries) != 1 || entries[0].ResourceID != "admin POST /admin/users" {
 			t.Errorf("refusal audit entries %+v, %v", entries, err)
 		}
+		// Ending another user's sessions is an admin's.
+		if st := v.post("/admin/users/"+admin.UserID+"/logout-all", map[string]string{}); st != http.StatusForbidden {
+			t.Errorf("a viewer ending the admin's sessions answered %d", st)
+		}
 	})
 }
 

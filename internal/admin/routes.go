@@ -49,6 +49,7 @@ func (a *Admin) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+Prefix+"/users", s(a.createUser))
 	mux.HandleFunc("GET "+Prefix+"/users/{id}", s(a.userEdit))
 	mux.HandleFunc("POST "+Prefix+"/users/{id}", s(a.userSave))
+	mux.HandleFunc("POST "+Prefix+"/users/{id}/logout-all", s(a.userEndSessions))
 	mux.HandleFunc("GET "+Prefix+"/tokens", s(a.tokens))
 	mux.HandleFunc("POST "+Prefix+"/tokens", s(a.createToken))
 	mux.HandleFunc("POST "+Prefix+"/tokens/{id}/revoke", s(a.revokeToken))

@@ -204,3 +204,25 @@ func TestAccountPassword(t *testing.T) {
 		}
 	})
 }
+
+// An admin ends every session of another user from the user's screen
+// (Sessions.RevokeUser, as POST /users/{id}/logout-all).
+func TestAdminEndsUserSessions(t *testing.T) {
+	each(t, func(t *testing.T, in *instance) {
+		u := in.user(quire.RoleEditor)
+		tok := in.token(u.Email, userPassword)
+		if st := in.api("GET", "/api/v1/auth/me", tok, "", nil); st != http.StatusOK {
+			t.Fatalf("before: %d", st)
+		}
+		b := newBrowser(t, in)
+		b.signIn(adminEmail, adminPassword)
+		b.open("/admin/users/" + u.ID)
+		b.submit(`form[action$="/logout-all"] button`)
+		if got := b.text(".flash"); got != "Every session of this user has ended." {
+			t.Fatalf("after ending: %s %q", b.path(), got)
+		}
+		if st := in.api("GET", "/api/v1/auth/me", tok, "", nil); st != http.StatusUnauthorized {
+			t.Errorf("the user's access token answered %d after its sessions ended", st)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -78,6 +79,17 @@ func (a *Admin) userEdit(w http.ResponseWriter, r *http.Request) {
 	p := a.newPage(r, u.Email, "users")
 	p.Data = u
 	a.render(w, r, http.StatusOK, "user", p)
+}
+
+// userEndSessions ends every session and access token of a user, as
+// POST /users/{id}/logout-all (Sessions.RevokeUser: admins, audited).
+func (a *Admin) userEndSessions(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := a.Sessions.RevokeUser(r.Context(), current(r.Context()).P, id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"/users/"+url.PathEscape(id)+"?done=sessions_ended", http.StatusSeeOther)
 }
 
 // userSave is PATCH /users/{id}: name, role and active, with the version
