@@ -6,6 +6,7 @@
 package admin
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -48,6 +49,9 @@ type Deps struct {
 	Log     *slog.Logger
 	// MaxUpload is the largest media file (QUIRE_MAX_UPLOAD_BYTES).
 	MaxUpload int64
+	// Route, if set, is told the admin pattern that served each request
+	// (httpapi.SetRoute: the label of the request's metrics and log line).
+	Route func(ctx context.Context, pattern string)
 }
 
 // Admin is the http.Handler of the admin.
@@ -97,8 +101,22 @@ func New(d Deps) (*Admin, error) {
 	// library, so a cross-site form post is refused with 403.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(a.crossOrigin))
-	a.handler = securityHeaders(cop.Handler(mux))
+	a.handler = securityHeaders(cop.Handler(labelRoutes(mux, d.Route)))
 	return a, nil
+}
+
+// labelRoutes reports the pattern mux routed each request with to label,
+// once mux is done (the mux sets r.Pattern on the request it is given).
+// Only patterns are reported, never paths: an unknown /admin/... is the
+// catch-all "/admin/", so a scanner cannot add metric series.
+func labelRoutes(mux *http.ServeMux, label func(context.Context, string)) http.Handler {
+	if label == nil {
+		return mux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { label(r.Context(), r.Pattern) }()
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP implements http.Handler.

@@ -148,12 +148,12 @@ type saveRequest struct {
 // saveLimit is the API's body limit for a whole page.
 const saveLimit = 34 << 20
 
-// save stores the editor's working copy with the API's two calls, PATCH
-// /pages/{id} for title and slug and PUT /pages/{id}/blocks for the block
-// list, each only when it changed, the first with the version the editor
-// started from and the second with the version the first returned, so a
-// save made over someone else's is refused (412), never merged. Blocks
-// are validated before either call, so a bad block changes nothing.
+// save stores the editor's working copy with one service call,
+// Pages.Save, given the version the editor started from: title, slug and
+// blocks are saved together or not at all, with one audit entry and one
+// new version, and a save made over someone else's is refused (412),
+// never merged. Only the parts that changed are sent; a save that changes
+// nothing writes nothing.
 func (a *Admin) save(w http.ResponseWriter, r *http.Request) {
 	ctx, u, id := r.Context(), current(r.Context()), r.PathValue("id")
 	var in saveRequest
@@ -178,6 +178,8 @@ func (a *Admin) save(w http.ResponseWriter, r *http.Request) {
 	if in.Blocks == nil {
 		in.Blocks = []quire.BlockInput{}
 	}
+	// Normalised contents, to tell whether the blocks changed; Save
+	// validates them again, with the media check, in its transaction.
 	contents, err := quire.ValidateBlocks(in.Blocks)
 	if err != nil {
 		a.saveAnswer(w, r, nil, err)
@@ -189,31 +191,40 @@ func (a *Admin) save(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if pg.Version != in.Version {
-		a.saveAnswer(w, r, pg, quire.Errorf(quire.EPRECONDITION, "someone else saved this page after you opened it"))
+		a.conflict(w, r, pg)
 		return
 	}
-	var patch service.PagePatch
+	var change service.PageSave
 	if in.Title != pg.Title {
-		patch.Title = &in.Title
+		change.Title = &in.Title
 	}
 	if in.Slug != pg.Slug {
-		patch.Slug = &in.Slug
-	}
-	version := in.Version
-	if patch.Title != nil || patch.Slug != nil {
-		if pg, err = a.Pages.Update(ctx, u.P, id, version, patch); err != nil {
-			a.saveAnswer(w, r, nil, err)
-			return
-		}
-		version = pg.Version
+		change.Slug = &in.Slug
 	}
 	if blocksChanged(pg.Blocks, in.Blocks, contents) {
-		if pg, err = a.Pages.ReplaceBlocks(ctx, u.P, id, version, in.Blocks); err != nil {
+		change.Blocks = &in.Blocks
+	}
+	if change.Title == nil && change.Slug == nil && change.Blocks == nil {
+		a.saveAnswer(w, r, pg, nil)
+		return
+	}
+	saved, err := a.Pages.Save(ctx, u.P, id, in.Version, change)
+	if quire.ErrorCode(err) == quire.EPRECONDITION {
+		// Someone saved between the read above and this save.
+		if pg, err = a.Pages.Get(ctx, u.P, id); err != nil {
 			a.saveAnswer(w, r, nil, err)
 			return
 		}
+		a.conflict(w, r, pg)
+		return
 	}
-	a.saveAnswer(w, r, pg, nil)
+	a.saveAnswer(w, r, saved, err)
+}
+
+// conflict answers a save made over someone else's with the page as it is
+// now, which the editor shows beside its own copy.
+func (a *Admin) conflict(w http.ResponseWriter, r *http.Request, now *quire.Page) {
+	a.saveAnswer(w, r, now, quire.Errorf(quire.EPRECONDITION, "someone else saved this page after you opened it"))
 }
 
 // blocksChanged compares the stored list with the normalised input.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,10 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// byPattern caches the children of mounted handlers' routes (the
+	// admin's), keyed by their ServeMux pattern; it holds only patterns,
+	// so it stays as small as those handlers' route tables.
+	byPattern sync.Map // string → *routeMetrics
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,6 +54,22 @@ func (m *metrics) forRoute(method, route string) *routeMetrics {
 	rm := &routeMetrics{m: m, method: method, route: route}
 	rm.counters.Store(&map[int]prometheus.Counter{})
 	return rm
+}
+
+// mounted returns the children of a mounted handler's route, given its
+// ServeMux pattern ("GET /admin/pages/{id}", or "/admin/" for any method).
+// The route label is the pattern's path; a pattern without a method takes
+// observe's slow path with the request's method, as unmatched requests do.
+func (m *metrics) mounted(pattern string) *routeMetrics {
+	if rm, ok := m.byPattern.Load(pattern); ok {
+		return rm.(*routeMetrics)
+	}
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	rm, _ := m.byPattern.LoadOrStore(pattern, m.forRoute(method, strings.TrimSpace(path)))
+	return rm.(*routeMetrics)
 }
 
 func (rm *routeMetrics) observer() prometheus.Observer {

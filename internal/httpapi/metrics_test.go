@@ -86,3 +86,38 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		t.Errorf("the public address serves metrics: %d", status)
 	}
 }
+
+// Requests to the admin are counted under the admin's route pattern, not
+// as "unmatched"; an unknown admin path is the admin's catch-all pattern,
+// so a scanner cannot add a series per path it tries.
+func TestMetricsLabelAdminRoutes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, func(c *config.Config) { c.MetricsToken = metricsToken })
+		e.do("GET", "/admin/login", "", nil).want(t, http.StatusOK)
+		e.do("GET", "/admin/xyz-scanner-probe", "", nil)
+		body := string(e.do("GET", "/metrics", metricsToken, nil).want(t, http.StatusOK).Body)
+		for _, want := range []string{
+			`quire_http_requests_total{method="GET",route="/admin/login",status="200"} 1`,
+			`quire_http_request_duration_seconds_count{method="GET",route="/admin/login"} 1`,
+			`route="/admin/"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("no %s in:\n%s", want, grepLines(body, "quire_http_request"))
+			}
+		}
+		if strings.Contains(body, "xyz-scanner-probe") {
+			t.Errorf("a raw admin path became a label:\n%s", grepLines(body, "xyz"))
+		}
+	})
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -126,6 +126,7 @@ type requestContext struct {
 	id     string
 	log    *slog.Logger
 	outage *outageLog
+	route  string // the pattern a mounted handler served the request with (SetRoute)
 }
 
 func (c *requestContext) Value(key any) any {
@@ -136,6 +137,8 @@ func (c *requestContext) Value(key any) any {
 		return c.log.With("request_id", c.id)
 	case outageKey:
 		return c.outage
+	case routeKey:
+		return c
 	}
 	return c.Context.Value(key)
 }
@@ -154,7 +157,8 @@ const (
 // address, panic recovery, security headers, CORS, logging and metrics;
 // next is the router. The route label is the mux pattern that served the
 // request (r.Pattern, set by the mux itself, so the request is routed
-// once), and "unmatched" for anything else, so metrics stay bounded.
+// once), or the pattern a mounted handler named with SetRoute, and
+// "unmatched" for anything else, so metrics stay bounded.
 func (a *API) outer(next http.Handler) http.Handler {
 	routes := make(map[string]*routeMetrics, len(a.routes))
 	for _, rt := range a.routes {
@@ -199,6 +203,11 @@ func (a *API) outer(next http.Handler) http.Handler {
 			end := time.Now()
 			d := end.Sub(start)
 			rm := routes[r.Pattern]
+			if rm == nil && ex.ctx.route != "" {
+				// A mounted handler's route (the admin's): off the API's
+				// own routes, so the public path never gets here.
+				rm = a.metrics.mounted(ex.ctx.route)
+			}
 			a.metrics.observe(rm, r.Method, ex.status, d)
 			level := slog.LevelInfo
 			switch {

@@ -186,7 +186,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if cfg.AdminUI {
 		adm, err := admin.New(admin.Deps{Auth: s.Auth, Users: s.Users, Tokens: tokens, Audit: s.Audit, Settings: settings,
 			Pages: pages, Media: s.Media, Invites: invites, Recovery: s.Recovery, Sessions: sessions, Passkeys: passkeys, Trusted: trusted, Log: log, MaxUpload: cfg.MaxUploadBytes,
-			TwoFactor: twoFactor})
+			TwoFactor: twoFactor, Route: httpapi.SetRoute})
 		if err != nil {
 			return nil, err
 		}

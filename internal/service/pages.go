@@ -32,6 +32,7 @@ const (
 	ActionPageUpdate    = "page.update"
 	ActionPageDelete    = "page.delete"
 	ActionBlocksReplace = "page.blocks_replace"
+	ActionPageSave      = "page.save" // title or slug, and blocks, in one save
 	ActionBlockCreate   = "page.block_create"
 	ActionBlockUpdate   = "page.block_update"
 	ActionBlockDelete   = "page.block_delete"
@@ -276,8 +277,30 @@ func (s *Pages) change(ctx context.Context, p *quire.Principal, id string, ifMat
 	return out, nil
 }
 
-// Update changes a page's title or slug.
+// PageSave is the editor's whole save: title, slug and block list under
+// one version. A nil part is left as it is; Blocks, when set, replaces the
+// whole list (an empty list removes every block).
+type PageSave struct {
+	PagePatch
+	Blocks *[]quire.BlockInput
+}
+
+// Update changes a page's title or slug (PATCH /pages/{id}).
 func (s *Pages) Update(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in PagePatch) (*quire.Page, error) {
+	return s.Save(ctx, p, id, ifMatch, PageSave{PagePatch: in})
+}
+
+// ReplaceBlocks makes in the page's whole block list (PUT /pages/{id}/blocks).
+func (s *Pages) ReplaceBlocks(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in []quire.BlockInput) (*quire.Page, error) {
+	return s.Save(ctx, p, id, ifMatch, PageSave{Blocks: &in})
+}
+
+// Save changes title, slug and block list together: one transaction, one
+// version, one audit entry and one event, so that a save whose blocks are
+// refused leaves title and slug as they were. Update and ReplaceBlocks
+// are this with one part set; their audit actions stay page.update and
+// page.blocks_replace, and a save of both is page.save.
+func (s *Pages) Save(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in PageSave) (*quire.Page, error) {
 	var v quire.Validator
 	if in.Slug != nil {
 		quire.ValidateSlug(&v, "slug", *in.Slug)
@@ -288,6 +311,7 @@ func (s *Pages) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	fields := in.Slug != nil || in.Title != nil
 	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
 		before := pageFields(page)
 		if in.Slug != nil {
@@ -296,30 +320,40 @@ func (s *Pages) Update(ctx context.Context, p *quire.Principal, id string, ifMat
 		if in.Title != nil {
 			page.Title = *in.Title
 		}
-		return ActionPageUpdate, quire.Changes(before, pageFields(page)), nil
+		details := quire.Changes(before, pageFields(page))
+		if in.Blocks == nil {
+			return ActionPageUpdate, details, nil
+		}
+		was, now, err := replaceBlocks(ctx, tx, p, id, *in.Blocks)
+		if err != nil {
+			return "", nil, err
+		}
+		// The counts are kept even when equal: they say the list was replaced.
+		details["before"].(map[string]any)["blocks"] = was
+		details["after"].(map[string]any)["blocks"] = now
+		if !fields {
+			return ActionBlocksReplace, details, nil
+		}
+		return ActionPageSave, details, nil
 	})
 }
 
-// ReplaceBlocks makes in the page's whole block list (the editor's save).
-func (s *Pages) ReplaceBlocks(ctx context.Context, p *quire.Principal, id string, ifMatch int64, in []quire.BlockInput) (*quire.Page, error) {
-	return s.change(ctx, p, id, ifMatch, func(tx *store.Tx, page *quire.Page) (string, map[string]any, error) {
-		blocks, err := validateBlocks(ctx, tx, in)
-		if err != nil {
-			return "", nil, err
-		}
-		current, err := tx.PageBlocks(ctx, id)
-		if err != nil {
-			return "", nil, err
-		}
-		if err := keepBlockIDs(blocks, current); err != nil {
-			return "", nil, err
-		}
-		before := len(current)
-		if err := tx.ReplaceBlocks(ctx, id, p.UserID, blocks); err != nil {
-			return "", nil, err
-		}
-		return ActionBlocksReplace, map[string]any{"before": map[string]any{"blocks": before}, "after": map[string]any{"blocks": len(blocks)}}, nil
-	})
+// replaceBlocks validates in and makes it the page's block list, keeping
+// the ids (and creation) of the blocks it names; it returns the number of
+// blocks before and after.
+func replaceBlocks(ctx context.Context, tx *store.Tx, p *quire.Principal, id string, in []quire.BlockInput) (was, now int, err error) {
+	blocks, err := validateBlocks(ctx, tx, in)
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err := tx.PageBlocks(ctx, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := keepBlockIDs(blocks, current); err != nil {
+		return 0, 0, err
+	}
+	return len(current), len(blocks), tx.ReplaceBlocks(ctx, id, p.UserID, blocks)
 }
 
 // keepBlockIDs lets a whole-list save name existing blocks by id: those

@@ -18,7 +18,15 @@ var (
 	ErrUniqueViolation = errors.New("unique constraint violated")
 	ErrForeignKey      = errors.New("foreign key constraint violated")
 	ErrCheck           = errors.New("check constraint violated")
+	// ErrRetryable is a transaction PostgreSQL aborted to resolve a
+	// deadlock (40P01) or a serialization failure (40001): nothing was
+	// wrong with it, and the same request made again will likely pass.
+	ErrRetryable = errors.New("transaction aborted by a concurrent one")
 )
+
+// retryAfterConflict is the Retry-After, in seconds, of ErrRetryable: the
+// other transaction has usually finished by then.
+const retryAfterConflict = 1
 
 // mapErr turns driver errors into domain errors by error code (SQLSTATE on
 // PostgreSQL, extended result code on SQLite), never by message text.
@@ -43,6 +51,14 @@ func mapErr(err error) error {
 		switch pgErr.Code {
 		case "23505":
 			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrUniqueViolation, err), "already exists")
+		// Not the caller's fault nor a server bug: a 503 with Retry-After,
+		// as for an unavailable database. The transaction is not retried
+		// here: its function may have done work outside the database
+		// (docs/security/faults.md, "Deadlocks").
+		case "40P01", "40001":
+			e := quire.Wrap(quire.EUNAVAILABLE, errors.Join(ErrRetryable, err), "the change collided with a concurrent one; try again")
+			e.RetryAfter = retryAfterConflict
+			return e
 		case "23503":
 			return quire.Wrap(quire.ECONFLICT, errors.Join(ErrForeignKey, err), "a referenced resource does not exist or is still in use")
 		// 22021/22P05: NUL or a character the encoding cannot hold; the

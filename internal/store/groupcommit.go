@@ -18,10 +18,12 @@ import (
 // the transaction of the one running: each runs inside a savepoint of one
 // shared transaction, on its own goroutine, one at a time as before, and
 // the last of them commits for all. A write whose function fails is rolled
-// back to its savepoint and told at once; the others are told when the
-// shared commit is durable, so no write is acknowledged before it is on
-// disk, and a failed commit fails every write in it. A write with nobody
-// waiting behind it commits at once, as it always did.
+// back to its savepoint and told at once, or, if earlier writes of the
+// group ran before it, once they are committed (its failure may rest on
+// what they wrote, and a read that follows must see it); the others are
+// told when the shared commit is durable, so no write is acknowledged
+// before it is on disk, and a failed commit fails every write in it. A
+// write with nobody waiting behind it commits at once, as it always did.
 //
 // This is what PostgreSQL does for concurrent commits on its own
 // (commit_delay aside), so InTx groups on SQLite only.
@@ -102,7 +104,15 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) error {
 		w.finish(db)
 		return err
 	}
+	seen := g.members // earlier writes of the group, visible to fn, not yet committed
 	if err := w.run(ctx, db, g, fn); err != nil {
+		if seen > 0 {
+			// fn may have failed because of what those writes did (a 412
+			// against the version one of them set): answer once they are
+			// committed, so that a read after the failure sees them, as
+			// it would without grouping.
+			<-g.done
+		}
 		return err
 	}
 	<-g.done

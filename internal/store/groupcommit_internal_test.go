@@ -256,3 +256,39 @@ func TestGroupCommitBrokenTransactionFailsTheGroup(t *testing.T) {
 		t.Errorf("rows %v; want later", got)
 	}
 }
+
+// A write that fails after earlier writes of its group ran (a 412 against
+// the version one of them set, say) is answered only once those are
+// committed: a read made after the failure sees what it failed on.
+func TestGroupCommitFailureAfterOthersWaitsForTheirCommit(t *testing.T) {
+	db := openGroupTestDB(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	first := holdSlot(t, db, "first", release)
+	failed := make(chan error, 1)
+	go func() {
+		failed <- db.InTx(ctx, func(tx *Tx) error { return errors.New("conflicts with first") })
+	}()
+	waitQueued(t, db, 1)
+	// A slow writer behind it keeps the group open while it fails.
+	last := make(chan error, 1)
+	go func() {
+		last <- db.InTx(ctx, func(tx *Tx) error {
+			time.Sleep(300 * time.Millisecond)
+			return insertKey(ctx, tx, "last")
+		})
+	}()
+	waitQueued(t, db, 2)
+	close(release)
+	if err := <-failed; err == nil {
+		t.Fatal("the failing write succeeded")
+	}
+	if !keys(t, db)["first"] {
+		t.Error("the failure was answered before the write it saw was committed")
+	}
+	for _, ch := range []chan error{first, last} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
