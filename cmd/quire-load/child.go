@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -60,6 +61,12 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		return err
 	}
 	defer f.Server.Close()
+	// The daily revisions prune runs when the server starts: over the
+	// seeded pages it takes seconds (more on PostgreSQL), which would fall
+	// on the first rounds.
+	if err := awaitPrune(ctx, cfg); err != nil {
+		return err
+	}
 	// Seeding is the load tool's work, not Quire's: give back the heap it
 	// grew, which the runtime would otherwise return only slowly.
 	debug.FreeOSMemory()
@@ -179,8 +186,8 @@ func rssOf(status string) string {
 }
 
 // serveBare serves the documents in the JSON file docs (request URI →
-// bytes) as the bare handler does, for -pin, where it runs in a process
-// of its own beside Quire's.
+// bytes) as the bare handler does, in a process of its own beside
+// Quire's (-separate).
 func serveBare(ctx context.Context, docs string) error {
 	b, err := os.ReadFile(docs)
 	if err != nil {
@@ -205,8 +212,8 @@ func serveBare(ctx context.Context, docs string) error {
 	return nil
 }
 
-// startBare starts the bare handler's process for -pin.
-func startBare(ctx context.Context, docs map[string][]byte) (*quireChild, error) {
+// startBare starts the bare handler's process for -separate.
+func startBare(ctx context.Context, docs map[string][]byte, pin bool) (*quireChild, error) {
 	f, err := os.CreateTemp("", "quire-load-docs-")
 	if err != nil {
 		return nil, err
@@ -220,7 +227,7 @@ func startBare(ctx context.Context, docs map[string][]byte) (*quireChild, error)
 		return nil, err
 	}
 	// The child has read the file once it says hello.
-	return startProcess(ctx, []string{"-bare-child", f.Name()}, true)
+	return startProcess(ctx, []string{"-bare-child", f.Name()}, pin)
 }
 
 // pinSelf moves every thread of this process (the load generator) off
@@ -247,5 +254,33 @@ func pinSelf() error {
 			return fmt.Errorf("pin thread %d: %w", tid, err)
 		}
 	}
+	return nil
+}
+
+// awaitPrune waits until the prune job the server started with has run
+// (and no other job is pending), for at most a minute.
+func awaitPrune(ctx context.Context, cfg config.Config) error {
+	driver := "sqlite"
+	if cfg.IsPostgres() {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, cfg.DSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	const q = `SELECT
+		(SELECT count(*) FROM river_job WHERE kind = 'revisions.prune' AND state = 'completed'),
+		(SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'pending'))`
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var done, pending int
+		if err := db.QueryRowContext(ctx, q).Scan(&done, &pending); err != nil {
+			return fmt.Errorf("waiting for the prune job: %w", err)
+		}
+		if done > 0 && pending == 0 {
+			return nil
+		}
+	}
+	fmt.Fprintln(os.Stderr, "quire-load: the prune job was still running after a minute; measuring anyway")
 	return nil
 }

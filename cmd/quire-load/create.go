@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,7 +82,10 @@ func createRound(ctx context.Context, mode string, o createOptions) (loadtest.Re
 	if err != nil {
 		return loadtest.Result{}, err
 	}
-	return loadtest.RunCreates(ctx, client, base, token, "create-"+mode, o.blocks, o.conns, o.warmup, o.duration)
+	// A prefix of the round's own: on PostgreSQL every round writes to the
+	// same database, and a slug taken by an earlier round would be a 409.
+	prefix := "create-" + mode + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	return loadtest.RunCreates(ctx, client, base, token, prefix, o.blocks, o.conns, o.warmup, o.duration)
 }
 
 func login(ctx context.Context, client *http.Client, base, email, password string) (string, error) {

@@ -142,8 +142,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	// The bare handler serves exactly the bytes Quire serves.
 	var bareURL string
-	if *pin {
-		b, err := startBare(ctx, w.docs)
+	if *separate {
+		// Its own process too, so that neither server shares a Go
+		// runtime with the load generator.
+		b, err := startBare(ctx, w.docs, *pin)
 		if err != nil {
 			return err
 		}
