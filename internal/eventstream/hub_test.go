@@ -14,14 +14,7 @@ import (
 func TestHubFollowsTheLog(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		seen := make(chan []*quire.Event, 10)
 		h := eventstream.New(db, eventstream.Config{Poll: 20 * time.Millisecond, OnChange: func(evs []*quire.Event) { seen <- evs }})
 		select {
@@ -45,7 +38,7 @@ func TestHubFollowsTheLog(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // let it read the head
 		wake := h.Wake()
-		err = db.InTx(ctx, func(tx *store.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			return tx.AppendEvent(ctx, &quire.Event{Type: quire.EventPagePublished, ResourceType: "page", ResourceID: "p", Slug: "s", Public: true})
 		})
 		if err != nil {

@@ -17,17 +17,10 @@ import (
 func TestAccountCache(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		u := &quire.User{Email: "c@example.com", Role: quire.RoleAdmin, Active: true}
 		s := &store.Session{ExpiresAt: time.Now().Add(time.Hour)}
-		err = db.InTx(ctx, func(tx *store.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.CreateUser(ctx, u, "hash"); err != nil {
 				return err
 			}

@@ -18,14 +18,7 @@ import (
 func TestPagesSaveIsOneWrite(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		principal := func(email string, role quire.Role) *quire.Principal {
 			u := &quire.User{Email: email, Role: role, Active: true}
 			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u, "hash") }); err != nil {

@@ -41,14 +41,7 @@ func (m *countingMail) count() int {
 func TestResetLimitsSharedAcrossNodes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		hasher := auth.NewHasher(auth.FastArgon2)
 		if _, err := NewUsers(db, hasher, nil).CreateSystem(ctx, NewUser{Email: "own@example.com", Password: "the right password", Role: quire.RoleViewer}); err != nil {
 			t.Fatal(err)

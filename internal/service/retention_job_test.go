@@ -31,14 +31,7 @@ func (q *recordingQueue) InsertTx(_ context.Context, _ *store.Tx, args river.Job
 func TestPruneJob(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		u := &quire.User{Email: "prune@example.com", Role: quire.RoleAdmin, Active: true}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u, "hash") }); err != nil {
 			t.Fatal(err)
@@ -135,14 +128,7 @@ func TestPruneJob(t *testing.T) {
 func TestPruneJobAccountRows(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		u := &quire.User{Email: "accounts@example.com", Role: quire.RoleEditor, Active: true}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u, "hash") }); err != nil {
 			t.Fatal(err)
@@ -151,7 +137,7 @@ func TestPruneJobAccountRows(t *testing.T) {
 		ends := map[string]time.Time{"old": now.Add(-accountRowsGrace - time.Hour), "recent": now.Add(-time.Hour), "live": now.Add(time.Hour)}
 		hash := func(name, kind string) string { return auth.HashSecret(name + kind) }
 		sessions := map[string]string{}
-		err = db.InTx(ctx, func(tx *store.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			for name, end := range ends {
 				if err := tx.CreateAccountToken(ctx, &store.AccountToken{Purpose: store.PurposeReset, UserID: u.ID, Email: u.Email, ExpiresAt: end}, hash(name, "link")); err != nil {
 					return err

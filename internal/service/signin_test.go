@@ -8,7 +8,6 @@ import (
 
 	"github.com/quirecms/quire"
 	"github.com/quirecms/quire/internal/auth"
-	"github.com/quirecms/quire/internal/store"
 	"github.com/quirecms/quire/internal/testdb"
 )
 
@@ -19,14 +18,7 @@ import (
 func TestSignInLimitsDelayRatherThanLockOut(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.Open(t, dsn)
 		hasher := auth.NewHasher(auth.FastArgon2)
 		issuer, err := auth.NewIssuer([]byte("0123456789abcdef0123456789abcdef"), "quire", "quire-api", time.Minute, nil)
 		if err != nil {
