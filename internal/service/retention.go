@@ -68,12 +68,19 @@ func (s *Retention) pruneFrom(ctx context.Context, dryRun bool, after string, st
 		if len(ids) == 0 {
 			return sum, "", nil
 		}
+		candidates, err := s.db.Reader().PagesToPrune(ctx, ids, s.policy.KeepLast)
+		if err != nil {
+			return sum, "", err
+		}
 		for _, id := range ids {
 			if !stop.IsZero() && sum.PagesVisited > 0 && time.Now().After(stop) {
 				return sum, after, nil
 			}
 			after = id
 			sum.PagesVisited++
+			if !candidates[id] {
+				continue // nothing past the newest KeepLast, no expired preview
+			}
 			// Look first without the write lock: most pages have nothing to prune.
 			pp, err := s.plan(ctx, s.db.Reader(), id, false)
 			if quire.ErrorCode(err) == quire.ENOTFOUND {

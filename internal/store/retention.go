@@ -30,6 +30,37 @@ func (tx *Tx) PageIDs(ctx context.Context, afterID string, limit int) ([]string,
 	return out, mapErr(rows.Err())
 }
 
+// PagesToPrune returns which of ids may have something for the revisions
+// prune at tx's time: more than keepLast revisions, or an expired preview.
+// The others have nothing (the newest keepLast revisions are always
+// kept), so a prune plans only these: one query for a batch of pages
+// instead of three reads per page, which on PostgreSQL made the daily
+// prune of 10,000 pages run for over a minute.
+func (tx *Tx) PagesToPrune(ctx context.Context, ids []string, keepLast int) (map[string]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in := inList(len(ids))
+	args := append(anys(ids), keepLast)
+	args = append(args, anys(ids)...)
+	args = append(args, tx.now)
+	rows, err := tx.query(ctx, `SELECT page_id FROM page_revisions WHERE page_id IN `+in+` GROUP BY page_id HAVING count(*) > ?
+		UNION ALL SELECT page_id FROM page_previews WHERE page_id IN `+in+` AND expires_at <= ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]bool)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr(err)
+		}
+		out[id] = true
+	}
+	return out, mapErr(rows.Err())
+}
+
 // RevisionRef names a revision by id and number.
 type RevisionRef struct {
 	ID     string
