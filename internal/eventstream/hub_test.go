@@ -36,22 +36,30 @@ func TestHubFollowsTheLog(t *testing.T) {
 			}
 			break
 		}
-		time.Sleep(50 * time.Millisecond) // let it read the head
+		// The hub reads the log's head when it starts; an event recorded
+		// before that read is history, not news. So record until one wakes
+		// the streams (on a loaded machine the head read can take a while).
 		wake := h.Wake()
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			return tx.AppendEvent(ctx, &quire.Event{Type: quire.EventPagePublished, ResourceType: "page", ResourceID: "p", Slug: "s", Public: true})
-		})
-		if err != nil {
-			t.Fatal(err)
+		woken := false
+		for i := 0; i < 10 && !woken; i++ {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.AppendEvent(ctx, &quire.Event{Type: quire.EventPagePublished, ResourceType: "page", ResourceID: "p", Slug: "s", Public: true})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-wake:
+				woken = true
+			case <-time.After(time.Second):
+			}
 		}
-		select {
-		case <-wake:
-		case <-time.After(5 * time.Second):
+		if !woken {
 			t.Fatal("streams were not woken")
 		}
 		select {
 		case evs := <-seen:
-			if len(evs) != 1 || evs[0].Slug != "s" {
+			if len(evs) == 0 || evs[0].Slug != "s" {
 				t.Fatalf("OnChange got %+v", evs)
 			}
 		case <-time.After(5 * time.Second):
