@@ -119,15 +119,8 @@ func (a *Admin) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	u := current(r.Context())
 	pair, err := a.Auth.ChangePassword(r.Context(), u.P, r.PostForm.Get("current_password"), r.PostForm.Get("new_password"))
-	if code := quire.ErrorCode(err); code == quire.EINVALID || code == quire.ETOOMANY {
-		p := a.newPage(r, "My account", "account")
-		p.Fields = fieldErrors(err)
-		p.Error = quire.ErrorMessage(err)
-		a.renderAccount(w, r, httpStatus(err), p)
-		return
-	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.accountError(w, r, err)
 		return
 	}
 	a.setSession(w, r, pair.RefreshToken)

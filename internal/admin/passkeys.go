@@ -40,26 +40,25 @@ func (a *Admin) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-// accountError shows My account again with the service's refusal, or
-// fails for errors that are not the user's.
-func (a *Admin) accountError(w http.ResponseWriter, r *http.Request, err error) {
+// accountError shows My account again with the service's refusal (a
+// field to correct, too many attempts, a conflict), or fails for errors
+// that are not the user's. Fields named in unmarked are said only in the
+// message at the top: My account has several forms, and a field of the
+// same name in another one must not show the error.
+func (a *Admin) accountError(w http.ResponseWriter, r *http.Request, err error, unmarked ...string) {
 	switch quire.ErrorCode(err) {
 	case quire.EINVALID, quire.ETOOMANY, quire.ECONFLICT:
-		p := a.newPage(r, "My account", "account")
-		if !refused(w, &p, err) {
-			p.Error = quire.ErrorMessage(err)
-		}
-		if quire.ErrorCode(err) == quire.EINVALID {
-			p.Error = quire.ErrorMessage(err)
-			// A wrong password at a passkey's Remove is said at the top:
-			// marked as the field "password", it would show under the
-			// two-factor section's password field instead.
-			delete(p.Fields, "password")
-		}
-		a.renderAccount(w, r, httpStatus(err), p)
 	default:
 		a.fail(w, r, err)
+		return
 	}
+	p := a.newPage(r, "My account", "account")
+	refused(w, &p, err) // the marked fields, Retry-After
+	p.Error = quire.ErrorMessage(err)
+	for _, f := range unmarked {
+		delete(p.Fields, f)
+	}
+	a.renderAccount(w, r, httpStatus(err), p)
 }
 
 func (a *Admin) addPasskey(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +93,9 @@ func (a *Admin) removePasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.Passkeys.Remove(r.Context(), current(r.Context()).P, r.PathValue("id"), r.PostForm.Get("password")); err != nil {
-		a.accountError(w, r, err)
+		// A wrong password is said at the top, not under the two-factor
+		// section's password field.
+		a.accountError(w, r, err, "password")
 		return
 	}
 	http.Redirect(w, r, Prefix+"/account?done=passkey_removed", http.StatusSeeOther)

@@ -150,15 +150,8 @@ func (a *Admin) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := a.TwoFactor.Disable(r.Context(), current(r.Context()).P, r.PostForm.Get("password"))
-	if code := quire.ErrorCode(err); code == quire.EINVALID || code == quire.ETOOMANY {
-		p := a.newPage(r, "My account", "account")
-		p.Fields = fieldErrors(err)
-		p.Error = quire.ErrorMessage(err)
-		a.renderAccount(w, r, httpStatus(err), p)
-		return
-	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.accountError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, Prefix+"/account?done=two_factor_off", http.StatusSeeOther)
