@@ -94,6 +94,7 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		return err
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	reportMemory("Quire")
 	return nil
 }
 
@@ -209,6 +210,7 @@ func serveBare(ctx context.Context, docs string) error {
 		return err
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	reportMemory("the bare handler")
 	return nil
 }
 

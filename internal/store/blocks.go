@@ -53,6 +53,12 @@ func (tx *Tx) ReplaceBlocks(ctx context.Context, pageID, userID string, blocks [
 	if _, err := tx.exec(ctx, `DELETE FROM page_blocks WHERE page_id = ?`, pageID); err != nil {
 		return err
 	}
+	return tx.InsertBlocks(ctx, pageID, userID, blocks)
+}
+
+// InsertBlocks adds blocks, in order, to a page that has none (a new page),
+// and fills in what the rows hold: ids, positions and times.
+func (tx *Tx) InsertBlocks(ctx context.Context, pageID, userID string, blocks []quire.Block) error {
 	// Batches keep each statement well under both databases' parameter limits.
 	const batch = 100
 	for start := 0; start < len(blocks); start += batch {

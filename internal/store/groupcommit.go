@@ -249,6 +249,7 @@ func (w *groupWriter) commit(db *DB, g *group) {
 		return
 	}
 	db.health.committed()
+	db.checkpoints.committed()
 	w.commits.Add(1)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // Every SQLite connection, reader and writer, gets the configured page
@@ -35,5 +36,42 @@ func TestSQLiteCacheAndMmapPragmas(t *testing.T) {
 			}
 		}
 		db.Close()
+	}
+}
+
+// TestSQLiteWriterPragmas: the writer keeps savepoint journals in memory
+// (group commit) and checkpoints only as a backstop; the checkpointer's own
+// connection copies the log back after commits.
+func TestSQLiteWriterPragmas(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenWith(ctx, filepath.Join(t.TempDir(), "q.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tempStore, autoCheckpoint int64
+	if err := db.write.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&tempStore); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&autoCheckpoint); err != nil {
+		t.Fatal(err)
+	}
+	if tempStore != 2 || autoCheckpoint != backstopCheckpointPages {
+		t.Errorf("writer: temp_store %d, wal_autocheckpoint %d; want 2 (memory), %d", tempStore, autoCheckpoint, backstopCheckpointPages)
+	}
+	if err := db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `CREATE TABLE checkpointed (x INTEGER)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The write's frames are in the log until the checkpointer copies
+	// them into the database file, a moment after the commit.
+	deadline := time.Now().Add(10 * time.Second)
+	for db.checkpoints.copied.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint after the commit: %d runs", db.checkpoints.runs.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
