@@ -44,7 +44,8 @@ func ValidateBlock(v *Validator, prefix string, in BlockInput) json.RawMessage {
 		v.Add(name("type"), "must be one of "+strings.Join(BlockTypes, ", "))
 	}
 	content := bytes.TrimSpace(in.Content)
-	var obj map[string]json.RawMessage
+	var members []jsonMember
+	ok := false
 	switch {
 	case len(content) == 0:
 		v.Add(name("content"), "is required")
@@ -52,81 +53,124 @@ func ValidateBlock(v *Validator, prefix string, in BlockInput) json.RawMessage {
 	case !utf8.Valid(content):
 		v.Add(name("content"), "must be valid UTF-8")
 		return nil
-	case content[0] != '{' || json.Unmarshal(content, &obj) != nil:
+	default:
+		var space [8]jsonMember
+		members, ok = splitObject(content, space[:0])
+	}
+	if !ok {
 		v.Add(name("content"), "must be a JSON object")
 		return nil
 	}
 	if !known {
 		return nil
 	}
-	out := make([]any, 0, 2*len(spec.fields))
-	for _, f := range spec.fields {
-		val := f.decode(v, name("content."+f.name), obj[f.name])
-		out = append(out, f.name, val)
+	out := make([]byte, 0, len(content)+16*len(spec.fields))
+	out = append(out, '{')
+	for i := range spec.fields {
+		f := &spec.fields[i]
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.name)
+		out = append(out, ':')
+		out = f.appendValue(out, v, fieldPath{prefix, f.name, -1}, lookup(members, f.name))
 	}
 	var unknown []string
-	for k := range obj {
-		if !slices.ContainsFunc(spec.fields, func(f contentField) bool { return f.name == k }) {
-			unknown = append(unknown, k)
+	for _, m := range members {
+		if !slices.ContainsFunc(spec.fields, func(f contentField) bool { return f.name == string(m.key) }) {
+			unknown = append(unknown, string(m.key))
 		}
 	}
 	slices.Sort(unknown)
-	for _, k := range unknown {
+	for _, k := range slices.Compact(unknown) { // a name sent twice is named once
 		v.Add(name("content."+k), "is not a field of "+in.Type+" blocks")
 	}
 	if len(v.fields) > before {
 		return nil
 	}
-	return encodeObject(out)
+	return append(out, '}')
 }
 
-// decode checks raw, the field's JSON value (nil when absent), and returns
-// the value to store.
-func (f *contentField) decode(v *Validator, field string, raw json.RawMessage) any {
+// lookup returns the value of the member named key, the last one if the
+// name is repeated (as encoding/json decodes into a map), or nil.
+func lookup(members []jsonMember, key string) []byte {
+	for i := len(members) - 1; i >= 0; i-- {
+		if string(members[i].key) == key {
+			return members[i].raw
+		}
+	}
+	return nil
+}
+
+// fieldPath names a content field in errors; it is only built into a string
+// when there is an error to report, which a valid block never has.
+type fieldPath struct {
+	prefix, name string
+	item         int // the index in a kindStrings array, or -1
+}
+
+func (p fieldPath) String() string {
+	s := "content." + p.name
+	if p.prefix != "" {
+		s = p.prefix + "." + s
+	}
+	if p.item >= 0 {
+		s += "[" + strconv.Itoa(p.item) + "]"
+	}
+	return s
+}
+
+// appendValue checks raw, the field's JSON value (nil when absent), and
+// appends the value to store to out.
+func (f *contentField) appendValue(out []byte, v *Validator, field fieldPath, raw []byte) []byte {
 	if raw == nil {
 		if f.required {
-			v.Add(field, "is required")
+			v.Add(field.String(), "is required")
 		}
 		switch f.kind {
 		case kindInt:
-			return 0
+			return append(out, '0')
 		case kindStrings:
-			return []string{}
+			return append(out, "[]"...)
 		}
-		return ""
+		return append(out, `""`...)
 	}
 	switch f.kind {
 	case kindInt:
 		n, ok := jsonInt(raw)
 		if !ok || n < int64(f.min) || n > int64(f.max) {
-			v.Add(field, fmt.Sprintf("must be an integer from %d to %d", f.min, f.max))
+			v.Add(field.String(), fmt.Sprintf("must be an integer from %d to %d", f.min, f.max))
 		}
-		return n
+		return strconv.AppendInt(out, n, 10)
 	case kindStrings:
-		var items []json.RawMessage
-		if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
-			v.Add(field, "must be an array of strings")
-			return nil
+		items, ok := splitArray(raw)
+		if !ok {
+			v.Add(field.String(), "must be an array of strings")
+			return out
 		}
 		if len(items) < f.min || len(items) > f.max {
-			v.Add(field, fmt.Sprintf("must have from %d to %d items", f.min, f.max))
-			return nil
+			v.Add(field.String(), fmt.Sprintf("must have from %d to %d items", f.min, f.max))
+			return out
 		}
-		out := make([]string, len(items))
+		out = append(out, '[')
 		for i, item := range items {
-			out[i] = f.decodeString(v, field+"["+strconv.Itoa(i)+"]", item)
+			if i > 0 {
+				out = append(out, ',')
+			}
+			field.item = i
+			out = appendJSONString(out, f.decodeString(v, field, item))
 		}
-		return out
+		return append(out, ']')
 	}
-	return f.decodeString(v, field, raw)
+	return appendJSONString(out, f.decodeString(v, field, raw))
 }
 
-func (f *contentField) decodeString(v *Validator, field string, raw json.RawMessage) string {
-	var s string
-	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-		v.Add(field, "must be a string")
+func (f *contentField) decodeString(v *Validator, field fieldPath, raw []byte) string {
+	if raw[0] != '"' {
+		v.Add(field.String(), "must be a string")
 		return ""
 	}
+	s := unquote(raw)
 	n := utf8.RuneCountInString(s)
 	var msg string
 	switch {
@@ -150,7 +194,7 @@ func (f *contentField) decodeString(v *Validator, field string, raw json.RawMess
 		msg = "must not contain control characters"
 	}
 	if msg != "" {
-		v.Add(field, msg)
+		v.Add(field.String(), msg)
 		return ""
 	}
 	if f.normalize != nil {
@@ -162,7 +206,10 @@ func (f *contentField) decodeString(v *Validator, field string, raw json.RawMess
 // jsonInt reads a JSON number the way JSON Schema's "integer" does: 2, 2.0
 // and 2e0 are all the integer 2. ok is false for anything else, and for
 // exponents so large that the value is far out of any range we accept.
-func jsonInt(raw json.RawMessage) (n int64, ok bool) {
+func jsonInt(raw []byte) (n int64, ok bool) {
+	if n, ok := smallInt(raw); ok {
+		return n, true
+	}
 	s := string(raw)
 	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
 		return 0, false
@@ -182,25 +229,26 @@ func jsonInt(raw json.RawMessage) (n int64, ok bool) {
 	return r.Num().Int64(), true
 }
 
-// encodeObject writes name/value pairs as a JSON object in their order,
-// without escaping <, > and & (rich_text html stays readable).
-func encodeObject(pairs []any) json.RawMessage {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	buf.WriteByte('{')
-	for i := 0; i < len(pairs); i += 2 {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		_ = enc.Encode(pairs[i]) // strings, integers and string slices cannot fail
-		buf.Truncate(buf.Len() - 1)
-		buf.WriteByte(':')
-		_ = enc.Encode(pairs[i+1])
-		buf.Truncate(buf.Len() - 1)
+// smallInt is jsonInt's common case, an optional minus and at most 18
+// digits (which cannot overflow), read without allocating.
+func smallInt(raw []byte) (n int64, ok bool) {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
 	}
-	buf.WriteByte('}')
-	return json.RawMessage(buf.Bytes())
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if raw[0] == '-' {
+		n = -n
+	}
+	return n, true
 }
 
 // ValidateBlocks validates the whole ordered list of a page's blocks, as an

@@ -46,6 +46,7 @@ type Issuer struct {
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+	verified tokenCache
 }
 
 // NewIssuer returns an Issuer. key must be at least 32 bytes; now defaults to
@@ -127,6 +128,15 @@ func (i *Issuer) Verify(token string) (AccessClaims, error) {
 	if len(token) > maxTokenLen {
 		return AccessClaims{}, invalid("too long")
 	}
+	if e, ok := i.verified.get(token); ok {
+		if err := e.checkTimes(i.now()); err != nil {
+			// Mostly an expired token, which will not pass again; should
+			// the clock have gone back, a full verification is as good.
+			i.verified.remove(token)
+			return AccessClaims{}, err
+		}
+		return e.claims, nil
+	}
 	var c tokenClaims
 	_, err := i.parser.ParseWithClaims(token, &c, i.keyFunc)
 	if err != nil {
@@ -148,7 +158,13 @@ func (i *Issuer) Verify(token string) (AccessClaims, error) {
 		// so it must describe the same instant.
 		return AccessClaims{}, invalid("iat_us disagrees with iat")
 	}
-	return c.access(), nil
+	a := c.access()
+	e := cachedToken{claims: a, exp: c.ExpiresAt.Time, iat: c.IssuedAt.Time}
+	if c.NotBefore != nil {
+		e.nbf = c.NotBefore.Time
+	}
+	i.verified.put(token, e)
+	return a, nil
 }
 
 // keyFunc returns the key only for HMAC tokens with our header. WithValidMethods
