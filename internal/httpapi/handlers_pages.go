@@ -14,14 +14,6 @@ import (
 	"github.com/quirecms/quire/internal/store"
 )
 
-func writePage(w http.ResponseWriter, status int, p *quire.Page) {
-	if p.Blocks == nil {
-		p.Blocks = []quire.Block{}
-	}
-	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, status, p)
-}
-
 // pageCursor encodes the keyset position of the last page of a list.
 func pageCursor(at time.Time, id string) string {
 	return at.UTC().Format(time.RFC3339Nano) + "|" + id
@@ -91,7 +83,7 @@ func (a *API) listPages(w http.ResponseWriter, r *http.Request) {
 	for _, p := range pages {
 		p.Blocks = nil // lists carry no blocks
 	}
-	writeJSON(w, http.StatusOK, list(pages, next))
+	writePageList(w, pages, next)
 }
 
 func (a *API) createPage(w http.ResponseWriter, r *http.Request) {
