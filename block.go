@@ -71,7 +71,7 @@ func ValidateBlock(v *Validator, prefix string, in BlockInput) json.RawMessage {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendJSONString(out, f.name)
+		out = appendRawJSONString(out, f.name)
 		out = append(out, ':')
 		out = f.appendValue(out, v, fieldPath{prefix, f.name, -1}, lookup(members, f.name))
 	}
@@ -158,11 +158,11 @@ func (f *contentField) appendValue(out []byte, v *Validator, field fieldPath, ra
 				out = append(out, ',')
 			}
 			field.item = i
-			out = appendJSONString(out, f.decodeString(v, field, item))
+			out = appendRawJSONString(out, f.decodeString(v, field, item))
 		}
 		return append(out, ']')
 	}
-	return appendJSONString(out, f.decodeString(v, field, raw))
+	return appendRawJSONString(out, f.decodeString(v, field, raw))
 }
 
 func (f *contentField) decodeString(v *Validator, field fieldPath, raw []byte) string {

@@ -138,13 +138,19 @@ const hexDigits = "0123456789abcdef"
 // <, > and & as \u003c \u003e \u0026, U+2028 and U+2029 escaped, control
 // characters as \n \r \t \b \f or \u00XX, invalid UTF-8 bytes as \ufffd.
 // DEL and the C1 controls pass through, as there.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte { return appendQuoted(b, s, true) }
+
+// appendRawJSONString is appendJSONString without the HTML escapes, as
+// encoding/json writes with SetEscapeHTML(false) (stored block content).
+func appendRawJSONString(b []byte, s string) []byte { return appendQuoted(b, s, false) }
+
+func appendQuoted(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
