@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/quirecms/quire/internal/config"
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	child := fs.Bool("child", false, "internal: be the Quire process of -separate")
 	bareChild := fs.String("bare-child", "", "internal: be the bare handler's process of -pin, serving the documents in this file")
 	pin := fs.Bool("pin", false, "Linux: run Quire and the bare handler each in a process of its own on CPU 0, and the load generator on the other CPUs, like a one-core server measured from outside (implies -separate)")
-	workload := fs.String("workload", "page", "page (the -slugs most read pages), page-all (every page), public-list, public-list-deep, admin-list, admin-list-deep: reads against a bare handler serving the same bytes; create: page creates with SQLite synchronous=full and =normal")
+	workload := fs.String("workload", "page", "page (the -slugs most read pages), page-all (every page), public-list, public-list-deep, admin-list, admin-list-deep: reads against a bare handler serving the same bytes, several separated by commas run one after the other on the same seeded Quire; create: page creates with SQLite synchronous=full and =normal")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,9 +77,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := pinSelf(); err != nil {
 			return err
 		}
-	}
-	if *workload == "page-all" {
-		*hot = 0
 	}
 	if *workload == "create" {
 		if *cpuprofile != "" {
@@ -132,20 +130,56 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		who = "Quire's process"
 	}
 	defer func() { fmt.Fprintf(out, "peak RSS of %s: %s\n", who, peak()) }()
+	database := "sqlite"
+	if os.Getenv("QUIRE_DATABASE_URL") != "" {
+		database = "postgres"
+	}
+	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s in %s\n",
+		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
+	where := "the load generator shares the CPU with both servers"
+	if *pin {
+		where = "Quire's and the bare handler's processes run on CPU 0, the load generator on the others"
+	}
+	fmt.Fprintf(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on, in %s; %s.\n", who, where)
+	for _, name := range strings.Split(*workload, ",") {
+		m := measure{name: name, f: f, quireURL: quireURL, conns: *conns, hot: *hot, separate: *separate, pin: *pin,
+			warmup: *warmup, duration: *duration, slice: *slice, rounds: *rounds, peak: peak, resetPeak: resetPeak}
+		if name == "page-all" {
+			m.hot = 0
+		}
+		if err := m.run(ctx, out); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
 
+// measure is one read workload's rounds against the running Quire.
+type measure struct {
+	name                    string
+	f                       *loadtest.Fixture
+	quireURL                string
+	conns, hot, rounds      int
+	separate, pin           bool
+	warmup, duration, slice time.Duration
+	peak                    func() string
+	resetPeak               func()
+}
+
+func (m *measure) run(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	client := loadtest.Client(*conns)
-	w, err := prepare(ctx, *workload, f, client, quireURL, *hot)
+	client := loadtest.Client(m.conns)
+	w, err := prepare(ctx, m.name, m.f, client, m.quireURL, m.hot)
 	if err != nil {
 		return err
 	}
 	// The bare handler serves exactly the bytes Quire serves.
 	var bareURL string
-	if *separate {
+	if m.separate {
 		// Its own process too, so that neither server shares a Go
 		// runtime with the load generator.
-		b, err := startBare(ctx, w.docs, *pin)
+		b, err := startBare(ctx, w.docs, m.pin)
 		if err != nil {
 			return err
 		}
@@ -161,44 +195,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	database := "sqlite"
-	if os.Getenv("QUIRE_DATABASE_URL") != "" {
-		database = "postgres"
-	}
-	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s in %s\n",
-		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
 	fmt.Fprintf(out, "workload %s: %s; %d keep-alive connections, %s per target and round in %s slices taking turns; GOMAXPROCS=%d, %s, load avg %s\n",
-		*workload, w.describe, *conns, *duration, *slice, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
-	where := "the load generator shares the CPU with both servers"
-	if *pin {
-		where = "Quire's and the bare handler's processes run on CPU 0, the load generator on the others"
-	}
-	fmt.Fprintf(out, "Quire runs with JSON request logs (formatted, discarded) and metrics on, in %s; %s.\n", who, where)
+		m.name, w.describe, m.conns, m.duration, m.slice, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
 
 	targets := [2]target{{name: "quire", header: w.header}, {name: "bare"}}
-	for i, base := range []string{quireURL, bareURL} {
+	for i, base := range []string{m.quireURL, bareURL} {
 		targets[i].client = client
 		if i == 1 {
-			targets[i].client = loadtest.Client(*conns)
+			targets[i].client = loadtest.Client(m.conns)
 		}
 		for _, uri := range w.uris {
 			targets[i].urls = append(targets[i].urls, base+uri)
 		}
-		if _, err := drive(ctx, targets[i], *conns, *warmup); err != nil {
+		if _, err := drive(ctx, targets[i], m.conns, m.warmup); err != nil {
 			return err
 		}
 	}
-	// The peak RSS printed per round is that of serving: the seeding's
-	// peak is forgotten here.
-	resetPeak()
-	turns := max(1, int(*duration / *slice))
+	// The peak RSS printed per round is that of serving this workload:
+	// the seeding's peak, and an earlier workload's, are forgotten here.
+	m.resetPeak()
+	turns := max(1, int(m.duration/m.slice))
 	var ratios []float64
-	for round := 1; round <= *rounds; round++ {
+	for round := 1; round <= m.rounds; round++ {
 		var res [2]loadtest.Result
 		for turn := range turns {
 			// Alternate who goes first, so neither always follows the other.
 			for _, i := range [][2]int{{0, 1}, {1, 0}}[turn%2] {
-				r, err := drive(ctx, targets[i], *conns, *slice)
+				r, err := drive(ctx, targets[i], m.conns, m.slice)
 				if err != nil {
 					return err
 				}
@@ -207,7 +230,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		ratio := res[0].RPS() / res[1].RPS()
 		ratios = append(ratios, ratio)
-		fmt.Fprintf(out, "round %d  load avg %s  peak RSS %s\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, loadAvg(), peak(), res[0], res[1], ratio)
+		fmt.Fprintf(out, "round %d  load avg %s  peak RSS %s\n  quire %s\n  bare  %s\n  ratio quire/bare %.2f\n", round, loadAvg(), m.peak(), res[0], res[1], ratio)
 		if res[0].Errors > 0 || res[1].Errors > 0 {
 			return fmt.Errorf("requests failed: quire %d, bare %d", res[0].Errors, res[1].Errors)
 		}

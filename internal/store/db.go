@@ -128,8 +128,12 @@ func openPostgres(dsn string, opts Options) (*DB, error) {
 	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAliveConfig: keepAlive}
 	cfg.DialFunc = dialer.DialContext
 	pool := stdlib.OpenDB(*cfg)
+	// As many idle connections are kept as may be open: with fewer, every
+	// burst past the idle count closed the extra connections as they were
+	// returned, and the next burst paid for new ones (a backend started,
+	// statements prepared again). Idle ones still close after 5 minutes.
 	pool.SetMaxOpenConns(32)
-	pool.SetMaxIdleConns(16)
+	pool.SetMaxIdleConns(32)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{dialect: Postgres, read: pool, write: pool}, nil
 }
