@@ -61,9 +61,18 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		return err
 	}
 	defer f.Server.Close()
-	// The daily revisions prune runs when the server starts: over the
-	// seeded pages it takes seconds (more on PostgreSQL), which would fall
-	// on the first rounds.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = f.Server.Serve(ctx, ln) }()
+	// Serve starts the job queue, and with it the daily revisions prune
+	// the server runs at start: over the seeded pages it takes seconds,
+	// which would fall on the first rounds. Nothing is measured until it
+	// is done.
 	if err := awaitPrune(ctx, cfg); err != nil {
 		return err
 	}
@@ -81,14 +90,6 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = f.Server.Serve(ctx, ln) }()
 	hello := childHello{URL: "http://" + ln.Addr().String(), Email: f.Email, Password: f.Password, Slugs: f.Slugs}
 	if err := json.NewEncoder(os.Stdout).Encode(hello); err != nil {
 		return err

@@ -324,6 +324,9 @@ type Tx struct {
 	ctx context.Context
 	// chainLocked: this transaction holds the audit chain's lock (audit.go).
 	chainLocked bool
+	// nowArg is now as a statement argument, once made: most of the times
+	// a write binds are its own timestamp (a page create binds it 19 times).
+	nowArg any
 }
 
 // Now is the single timestamp of this transaction, in UTC with the
@@ -455,6 +458,13 @@ func (tx *Tx) args(args []any) []any {
 	for i, a := range args {
 		switch v := a.(type) {
 		case time.Time:
+			if v.Equal(tx.now) {
+				if tx.nowArg == nil {
+					tx.nowArg = tx.db.timeArg(tx.now)
+				}
+				args[i] = tx.nowArg
+				continue
+			}
 			args[i] = tx.db.timeArg(v)
 		case *time.Time:
 			if v == nil {
