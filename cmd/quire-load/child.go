@@ -23,7 +23,6 @@ import (
 
 	"github.com/quirecms/quire/internal/config"
 	"github.com/quirecms/quire/internal/loadtest"
-	"github.com/quirecms/quire/internal/server"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,8 +55,6 @@ func serveChild(ctx context.Context, pages, blocks int, cpuprofile string) error
 		return err
 	}
 	cfg.DataDir = dir
-	// As `quire serve` does.
-	server.TuneGC(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f, err := loadtest.NewFixture(ctx, cfg, log, pages, blocks)
 	if err != nil {

@@ -152,7 +152,6 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr)
-	server.TuneGC(env.Getenv)
 	s, err := server.New(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err
