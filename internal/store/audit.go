@@ -26,16 +26,14 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	if err := tx.lockAudit(ctx); err != nil {
 		return err
 	}
-	var lastSeq sql.NullInt64
-	var lastHash sql.NullString
-	var lastAt time.Time
-	err := tx.queryRow(ctx, `SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash, scanTime{&lastAt})
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("audit head: %w", mapErr(err))
+	last, err := tx.auditHead(ctx)
+	if err != nil {
+		return err
 	}
-	e.Seq, e.PrevHash = lastSeq.Int64+1, quire.GenesisHash
-	if lastHash.Valid {
-		e.PrevHash = lastHash.String
+	lastAt := last.at
+	e.Seq, e.PrevHash = last.seq+1, quire.GenesisHash
+	if last.hash != "" {
+		e.PrevHash = last.hash
 	}
 	// at never goes back along the chain, so that a time range is a seq
 	// range (auditQuery). A transaction that started before the one
@@ -54,7 +52,46 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
+	if tx.head != nil {
+		*tx.head = auditHead{known: true, seq: e.Seq, hash: e.Hash, at: e.At}
+	}
 	return nil
+}
+
+// auditHead is the chain's last entry: seq, hash and time (zero values
+// for an empty log).
+type auditHead struct {
+	known bool
+	seq   int64
+	hash  string
+	at    time.Time
+}
+
+// auditHead reads the chain's last entry, or takes it from the shared
+// transaction, where the write before this one appended it: on SQLite the
+// one writer holds the database until the group commits, so nothing else
+// can append in between.
+func (tx *Tx) auditHead(ctx context.Context) (auditHead, error) {
+	if tx.head != nil && tx.head.known {
+		return *tx.head, nil
+	}
+	var lastSeq sql.NullInt64
+	var lastHash sql.NullString
+	var h auditHead
+	err := tx.queryRow(ctx, `SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash, scanTime{&h.at})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return auditHead{}, fmt.Errorf("audit head: %w", mapErr(err))
+	}
+	h.known, h.seq, h.hash = true, lastSeq.Int64, lastHash.String
+	return h, nil
+}
+
+// forgetAuditHead makes the next append read the head again: for writes
+// to audit_log other than AppendAudit's (a prune, an import).
+func (tx *Tx) forgetAuditHead() {
+	if tx.head != nil {
+		tx.head.known = false
+	}
 }
 
 // lockAudit takes the chain lock until the transaction ends.
@@ -254,6 +291,7 @@ func (tx *Tx) PruneAudit(ctx context.Context, before time.Time, key []byte) (*qu
 	if err := tx.lockAudit(ctx); err != nil {
 		return nil, err
 	}
+	tx.forgetAuditHead()
 	var firstKept sql.NullInt64
 	if err := tx.queryRow(ctx, `SELECT min(seq) FROM audit_log WHERE at >= ?`, before).Scan(&firstKept); err != nil {
 		return nil, mapErr(err)

@@ -327,6 +327,10 @@ type Tx struct {
 	// nowArg is now as a statement argument, once made: most of the times
 	// a write binds are its own timestamp (a page create binds it 19 times).
 	nowArg any
+	// head is the audit chain's head as the open transaction left it, when
+	// that transaction is shared by several writes (SQLite's group commit);
+	// nil otherwise, and then AppendAudit reads it every time.
+	head *auditHead
 }
 
 // Now is the single timestamp of this transaction, in UTC with the

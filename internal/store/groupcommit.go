@@ -51,6 +51,10 @@ type group struct {
 	members int           // writes in it whose functions succeeded
 	done    chan struct{} // closed once committed or failed; err is then set
 	err     error
+	// head is the audit chain's last entry as this transaction's writes
+	// appended it, so that the next write of the group need not read it
+	// back (audit.go); a write rolled back to its savepoint restores it.
+	head auditHead
 }
 
 func newGroupWriter() *groupWriter { return &groupWriter{} }
@@ -147,15 +151,17 @@ func (w *groupWriter) run(ctx context.Context, db *DB, g *group, fn func(tx *Tx)
 		return db.fail(g.ctx, fmt.Errorf("begin: %w", err))
 	}
 	ok := false
+	head := g.head
 	defer func() {
 		// fn panicked (or called runtime.Goexit): undo its part, let the
 		// others go on, then let the panic continue.
 		if !ok {
+			g.head = head
 			w.undo(db, g)
 			w.finish(db)
 		}
 	}()
-	err = fn(&Tx{db: db, q: g.tx, now: Now(), ctx: g.ctx})
+	err = fn(&Tx{db: db, q: g.tx, now: Now(), ctx: g.ctx, head: &g.head})
 	if err == nil {
 		// The caller went away or its deadline passed while fn ran: what
 		// it wrote is not committed, as when it ran in its own transaction.
@@ -165,6 +171,7 @@ func (w *groupWriter) run(ctx context.Context, db *DB, g *group, fn func(tx *Tx)
 	}
 	ok = true
 	if err != nil {
+		g.head = head
 		w.undo(db, g)
 		w.finish(db)
 		return err

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quirecms/quire"
 )
 
 func openGroupTestDB(t *testing.T) *DB {
@@ -290,5 +292,96 @@ func TestGroupCommitFailureAfterOthersWaitsForTheirCommit(t *testing.T) {
 		if err := <-ch; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestGroupCommitAuditChain: writes that share a commit take the chain's
+// head from the write before them instead of reading it; one that fails
+// after appending its entry is rolled back with it, and the chain the
+// group commits verifies, one entry per successful write, in order.
+func TestGroupCommitAuditChain(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenWith(ctx, filepath.Join(t.TempDir(), "q.db"), Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	appendEntry := func(tx *Tx, id string) error {
+		return tx.AppendAudit(ctx, &quire.AuditEntry{Action: "test.write", ResourceType: "test", ResourceID: id})
+	}
+	// Before any group: an entry read from an empty log.
+	if err := db.InTx(ctx, func(tx *Tx) error { return appendEntry(tx, "first") }); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	holder := make(chan error, 1)
+	running := make(chan struct{})
+	go func() {
+		holder <- db.InTx(ctx, func(tx *Tx) error {
+			close(running)
+			<-release
+			return appendEntry(tx, "holder")
+		})
+	}()
+	<-running
+	var wg sync.WaitGroup
+	failed := errors.New("refused after its audit entry")
+	results := make([]error, 6)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = db.InTx(ctx, func(tx *Tx) error {
+				if err := appendEntry(tx, fmt.Sprint("w", i)); err != nil {
+					return err
+				}
+				if i%3 == 1 {
+					return failed
+				}
+				return nil
+			})
+		}()
+		waitQueued(t, db, i+1)
+	}
+	commits := db.group.commits.Load()
+	close(release)
+	wg.Wait()
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	if n := db.group.commits.Load() - commits; n != 1 {
+		t.Errorf("%d commits for the group, want 1", n)
+	}
+	want := []string{"first", "holder"}
+	for i, err := range results {
+		switch {
+		case i%3 == 1 && !errors.Is(err, failed):
+			t.Errorf("write %d: %v, want its own failure", i, err)
+		case i%3 != 1 && err != nil:
+			t.Errorf("write %d: %v", i, err)
+		case i%3 != 1:
+			want = append(want, fmt.Sprint("w", i))
+		}
+	}
+	r := db.Reader()
+	var got []string
+	if err := r.eachAudit(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`, nil, func(e *quire.AuditEntry) error {
+		got = append(got, e.ResourceID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("entries %v, want %v", got, want)
+	}
+	v, err := r.VerifyAudit(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Entries != int64(len(want)) {
+		t.Errorf("verification %+v, want %d entries that verify", v, len(want))
 	}
 }

@@ -127,6 +127,7 @@ func (db *DB) InsertRows(ctx context.Context, t *PortableTable, cols []string, r
 	// Several rows per statement, within both databases' parameter limits.
 	per := max(1, min(500, 30000/len(cols)))
 	return db.InTx(ctx, func(tx *Tx) error {
+		tx.forgetAuditHead() // the rows may be audit entries
 		for start := 0; start < len(rows); start += per {
 			chunk := rows[start:min(len(rows), start+per)]
 			var q strings.Builder
@@ -238,6 +239,7 @@ func (db *DB) setDeferredText(ctx context.Context, t *PortableTable, rows [][]an
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
 	per := max(1, min(500, 30000/width))
 	return db.InTx(ctx, func(tx *Tx) error {
+		tx.forgetAuditHead() // the rows may be audit entries
 		for start := 0; start < len(rows); start += per {
 			chunk := rows[start:min(len(rows), start+per)]
 			tuples := make([]string, len(chunk))
