@@ -134,7 +134,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if os.Getenv("QUIRE_DATABASE_URL") != "" {
 		database = "postgres"
 	}
-	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s in %s\n",
+	// With -separate this includes the start-up prune the child waits for.
+	fmt.Fprintf(out, "quire-load: %d published pages of %d blocks seeded on %s, ready in %s\n",
 		len(f.Slugs), *blocks, database, seeded.Round(time.Millisecond))
 	where := "the load generator shares the CPU with both servers"
 	if *pin {

@@ -30,7 +30,6 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	lastAt := last.at
 	e.Seq, e.PrevHash = last.seq+1, quire.GenesisHash
 	if last.hash != "" {
 		e.PrevHash = last.hash
@@ -39,8 +38,8 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *quire.AuditEntry) error {
 	// range (auditQuery). A transaction that started before the one
 	// appended ahead of it takes that one's time.
 	e.ID, e.At = NewID(), tx.now
-	if e.At.Before(lastAt) {
-		e.At = lastAt
+	if e.At.Before(last.at) {
+		e.At = last.at
 	}
 	if len(e.Details) == 0 {
 		e.Details = json.RawMessage(`{}`)

@@ -56,20 +56,16 @@ func (c *checkpointer) committed() {
 
 func (c *checkpointer) loop() {
 	defer close(c.done)
-	t := time.NewTimer(0)
-	<-t.C
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-c.kick:
 		}
-		t.Reset(checkpointDelay)
 		select {
 		case <-c.stop:
-			t.Stop()
 			return
-		case <-t.C:
+		case <-time.After(checkpointDelay):
 		}
 		// PASSIVE copies what no reader still needs and waits for nobody.
 		// A failure (a full disk, say) leaves the log to the next try and

@@ -212,7 +212,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes the pools.
 func (db *DB) Close() error {
 	var err error
 	if db.checkpoints != nil {
@@ -435,6 +435,22 @@ func queryAll[T any](ctx context.Context, tx *Tx, scan func(interface{ Scan(...a
 		out = append(out, v)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// idSet runs a query of one text column and returns its values as a set.
+func (tx *Tx) idSet(ctx context.Context, query string, args ...any) (map[string]bool, error) {
+	ids, err := queryAll(ctx, tx, func(r interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, mapErr(r.Scan(&id))
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*rows, error) {

@@ -156,8 +156,7 @@ func (w *groupWriter) run(ctx context.Context, db *DB, g *group, fn func(tx *Tx)
 		// fn panicked (or called runtime.Goexit): undo its part, let the
 		// others go on, then let the panic continue.
 		if !ok {
-			g.head = head
-			w.undo(db, g)
+			w.undo(db, g, head)
 			w.finish(db)
 		}
 	}()
@@ -171,8 +170,7 @@ func (w *groupWriter) run(ctx context.Context, db *DB, g *group, fn func(tx *Tx)
 	}
 	ok = true
 	if err != nil {
-		g.head = head
-		w.undo(db, g)
+		w.undo(db, g, head)
 		w.finish(db)
 		return err
 	}
@@ -186,13 +184,15 @@ func (w *groupWriter) run(ctx context.Context, db *DB, g *group, fn func(tx *Tx)
 	return nil
 }
 
-// undo rolls the group back to the failed writer's savepoint. If SQLite
-// has already rolled back the whole transaction (an I/O error, a full
-// disk, an interrupt), the group fails.
-func (w *groupWriter) undo(db *DB, g *group) {
+// undo rolls the group back to the failed writer's savepoint, and the
+// audit chain's head back to head, where it stood when the writer began.
+// If SQLite has already rolled back the whole transaction (an I/O error,
+// a full disk, an interrupt), the group fails.
+func (w *groupWriter) undo(db *DB, g *group, head auditHead) {
 	if w.cur != g {
 		return
 	}
+	g.head = head
 	_, err := g.tx.ExecContext(g.ctx, "ROLLBACK TO write")
 	if err == nil {
 		_, err = g.tx.ExecContext(g.ctx, "RELEASE write")

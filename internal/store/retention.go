@@ -44,21 +44,8 @@ func (tx *Tx) PagesToPrune(ctx context.Context, ids []string, keepLast int) (map
 	args := append(anys(ids), keepLast)
 	args = append(args, anys(ids)...)
 	args = append(args, tx.now)
-	rows, err := tx.query(ctx, `SELECT page_id FROM page_revisions WHERE page_id IN `+in+` GROUP BY page_id HAVING count(*) > ?
+	return tx.idSet(ctx, `SELECT page_id FROM page_revisions WHERE page_id IN `+in+` GROUP BY page_id HAVING count(*) > ?
 		UNION ALL SELECT page_id FROM page_previews WHERE page_id IN `+in+` AND expires_at <= ?`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]bool)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err)
-		}
-		out[id] = true
-	}
-	return out, mapErr(rows.Err())
 }
 
 // RevisionRef names a revision by id and number.

@@ -24,16 +24,7 @@ func each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // eachDSN also passes the DSN, for tests that reach the database directly.
 func eachDSN(t *testing.T, fn func(t *testing.T, db *store.DB, dsn string)) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db, dsn)
+		fn(t, testdb.Open(t, dsn), dsn)
 	})
 }
 
